@@ -1,0 +1,62 @@
+/* data.h - labelled image data sets read from IDX files (gzipped or not).
+ *
+ * Images are kept as bytes (one uint8 per pixel, NHWC order, sample-major),
+ * so the 60,000 Fashion-MNIST training images take 47 MB; the trainer scales
+ * them to floats batch by batch. Labels are one byte each.
+ *
+ * Runtime failures return -1 and write one line into err ("PATH: what is
+ * wrong"); no partial data set is left allocated.
+ */
+#ifndef NNRUN_DATA_H
+#define NNRUN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nn_dataset {
+    uint8_t *images;   /* n * h * w * c bytes */
+    uint8_t *labels;   /* n bytes, each < n_classes */
+    size_t n;          /* number of samples */
+    int h, w, c;       /* per-sample shape; an IDX file of rank 3 has c = 1 */
+    int n_classes;     /* 1 + the largest label seen (at least the spec's classes) */
+};
+
+/* The four files of an MNIST-format data set. */
+struct nn_data_paths {
+    char train_images[1024], train_labels[1024];
+    char test_images[1024], test_labels[1024];
+};
+
+/* Reads an IDX file of unsigned bytes (magic 0x0801 for labels, 0x0803 for
+ * images, or 0x0804 for rank-4 images), gzipped or plain (zlib's gzread handles
+ * both).  On success *data holds the payload (malloc'd), dims[0..*rank) the
+ * dimensions.  max_rank bounds dims.  Refuses a wrong magic, a non-ubyte type,
+ * a truncated payload, trailing garbage and sizes over 4 GiB. */
+int nn_idx_read(const char *path, uint8_t **data, int *rank, uint32_t *dims,
+                int max_rank, char *err, size_t n_err);
+
+/* Writes an IDX ubyte file (plain, or gzipped when the path ends in ".gz").
+ * Used by tests and `nnrun predict` fixtures. */
+int nn_idx_write(const char *path, const uint8_t *data, int rank,
+                 const uint32_t *dims, char *err, size_t n_err);
+
+/* Loads an images file and a labels file into ds; checks that the counts agree
+ * and that every label is < n_classes (n_classes <= 0: no check). */
+int nn_dataset_load(struct nn_dataset *ds, const char *images_path,
+                    const char *labels_path, int n_classes, char *err,
+                    size_t n_err);
+
+/* Keeps only the first n samples (no-op when n == 0 or n >= ds->n). */
+void nn_dataset_truncate(struct nn_dataset *ds, size_t n);
+
+void nn_dataset_free(struct nn_dataset *ds);
+
+/* Finds Fashion-MNIST: $NNRUN_DATA, then data/fashion-mnist/ (relative to the
+ * working directory), then /usr/share/datasets/fashion-mnist/.  A directory
+ * counts when it holds the four files train-images-idx3-ubyte.gz,
+ * train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and
+ * t10k-labels-idx1-ubyte.gz (or the same names without .gz).  On failure err
+ * lists every place looked in and names the Debian package to install. */
+int nn_fashion_mnist_find(struct nn_data_paths *paths, char *err, size_t n_err);
+
+#endif

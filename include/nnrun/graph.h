@@ -1,0 +1,96 @@
+/* graph.h - the layer graph: nodes with inputs, shapes, parameters, tensors.
+ *
+ * Data layout: NHWC, sample-major; a node's output for a batch is a
+ * [batch, h, w, c] float array.  Node 0 is the input; every other node comes
+ * from one spec layer or from the `activation:` argument of one (dense with
+ * activation: tanh becomes a dense node and a tanh node).  Nodes name their
+ * inputs by index, so the graph is a DAG; `order` is a topological order.
+ *
+ * Life cycle: nn_graph_build (shapes, parameter counts, memory plan; nothing
+ * large allocated) -> nn_graph_alloc (one block each for parameters,
+ * gradients, activations and their gradients) -> nn_graph_init_params ->
+ * training -> nn_graph_free.
+ */
+#ifndef NNRUN_GRAPH_H
+#define NNRUN_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nnrun/diag.h"
+#include "nnrun/spec.h"
+
+#define NN_MAX_INPUTS 8
+#define NN_NAME_MAX 64
+
+struct nn_pool;
+struct nn_layer_ops;
+
+enum nn_node_flags {
+    NN_NODE_SOFTMAX = 1,   /* output is a softmax over channels: cross-entropy fuses */
+    NN_NODE_ALIAS = 2,     /* output shares the input's tensors (flatten): no copy */
+};
+
+struct nn_node {
+    const struct nn_layer_ops *ops;  /* NULL for the input node */
+    const void *args;                /* the kind's args (owned by the spec) */
+    int act;                         /* activation nodes: enum nn_act */
+    float alpha;                     /* activation nodes: leaky_relu / elu alpha */
+    char name[NN_NAME_MAX];
+    struct nn_mark mark;
+    int n_inputs;
+    int inputs[NN_MAX_INPUTS];       /* node indices */
+    int h, w, c;                     /* output shape per sample */
+    size_t size;                     /* h * w * c */
+    size_t n_params, n_weights;      /* weights first, then biases */
+    size_t param_off;                /* offset into graph params/grads */
+    int fan_in, fan_out;             /* for initializers */
+    int kernel_init, bias_init;      /* enum nn_init */
+    size_t scratch_per_sample;       /* floats of scratch per batch row */
+    uint64_t flops;                  /* forward FLOPs per sample */
+    int needs_dinput;                /* backward must produce input gradients */
+    unsigned char din_acc[NN_MAX_INPUTS]; /* 1: add into inputs[i]'s dout; 0: this node
+                                              is its last consumer and overwrites it */
+    unsigned flags;                  /* NN_NODE_* set by infer */
+    /* tensors, set by nn_graph_alloc: [max_batch, size] each */
+    float *out, *dout, *scratch;
+};
+
+struct nn_graph {
+    int n_nodes;
+    struct nn_node *nodes;          /* nodes[0] is the input */
+    int *order;                     /* topological order of nodes 1..n-1 */
+    int output;                     /* the node whose output is the prediction */
+    size_t n_params;
+    float *params, *grads;          /* n_params each */
+    int max_batch;
+    float *act_block;               /* all activation tensors */
+    uint8_t *batch_labels;          /* labels of the current batch (max_batch) */
+    size_t act_floats;
+};
+
+/* Builds nodes from the spec, orders them, infers shapes and counts
+ * parameters.  Spec errors (unknown input name, cycle, shape mismatch, absurd
+ * size) go to d with the layer's position; returns 0 or -1. */
+int nn_graph_build(struct nn_graph *g, const struct nn_spec *s, struct nn_diag *d);
+
+/* Bytes nn_graph_alloc would allocate for max_batch, or SIZE_MAX on overflow. */
+size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch);
+
+/* Allocates parameters, gradients and activation tensors for batches of up
+ * to max_batch rows.  Returns 0, or -1 with a message in err. */
+int nn_graph_alloc(struct nn_graph *g, int max_batch, char *err, size_t n_err);
+
+/* Initializes every parameter from the node's initializers and the seed. */
+void nn_graph_init_params(struct nn_graph *g, uint64_t seed);
+
+/* Forward FLOPs per sample, summed over nodes. */
+uint64_t nn_graph_flops(const struct nn_graph *g);
+
+/* The Keras-summary-like table of `nnrun check`. */
+void nn_graph_summary(const struct nn_graph *g, const struct nn_spec *s, FILE *f);
+
+void nn_graph_free(struct nn_graph *g);
+
+#endif

@@ -1,0 +1,62 @@
+/* kernels.h - plain float kernels over raw pointers, testable without a graph.
+ *
+ * Matrices are row-major with leading dimensions (lda, ...).  M, N, K as in
+ * C[M,N] = A[M,K] . B[K,N].  `acc` = 0 overwrites C, 1 adds into it.
+ * Every fast kernel has a naive *_ref twin that the tests compare it with.
+ * Reductions over K run in increasing k for each output element, so a
+ * kernel's result for one row does not depend on how rows are split.
+ */
+#ifndef NNRUN_KERNELS_H
+#define NNRUN_KERNELS_H
+
+#include <stddef.h>
+
+/* C[M,N] (+)= A[M,K] . B[K,N] */
+void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int acc);
+/* C[M,N] (+)= A[K,M]^T . B[K,N] */
+void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int acc);
+/* C[M,N] (+)= A[M,K] . B[N,K]^T */
+void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int acc);
+
+void nn_gemm_nn_ref(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, int acc);
+void nn_gemm_tn_ref(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, int acc);
+void nn_gemm_nt_ref(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, int acc);
+
+/* The same, split over rows of C in fixed chunks on a thread pool (rows
+ * are independent, so the result does not depend on the thread count). */
+struct nn_pool;
+void nn_pgemm_nn(struct nn_pool *p, int M, int N, int K, const float *A, int lda,
+                 const float *B, int ldb, float *C, int ldc, int acc);
+void nn_pgemm_tn(struct nn_pool *p, int M, int N, int K, const float *A, int lda,
+                 const float *B, int ldb, float *C, int ldc, int acc);
+void nn_pgemm_nt(struct nn_pool *p, int M, int N, int K, const float *A, int lda,
+                 const float *B, int ldb, float *C, int ldc, int acc);
+
+/* Geometry of a 2-D window op (convolution or pooling) over NHWC data. */
+struct nn_window {
+    int h, w, c;        /* input */
+    int kh, kw;         /* window */
+    int sh, sw;         /* strides */
+    int pt, pl;         /* padding before (top, left); after is implied */
+    int oh, ow;         /* output */
+};
+
+/* Output size and leading padding for Keras' 'valid' / 'same'. */
+void nn_window_plan(struct nn_window *wd, int same);
+
+/* col[oh*ow, kh*kw*c] <- patches of one sample x[h,w,c] (zero outside). */
+void nn_im2col(const struct nn_window *wd, const float *x, float *col);
+/* dx[h,w,c] += patches' gradients dcol[oh*ow, kh*kw*c]. */
+void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx);
+
+/* y[i] = tanh(x[i]) with a max error of a few ulp, vectorizable. */
+void nn_tanh(const float *x, float *y, size_t n);
+void nn_tanh_ref(const float *x, float *y, size_t n);
+
+#endif

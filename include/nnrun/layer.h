@@ -1,0 +1,96 @@
+/* layer.h - a layer kind is a const ops table over plain kernels.
+ *
+ * One kind, one file (src/layers/<kind>.c), forward and backward side by side.
+ * The executor calls the table and knows no kind by name.
+ *
+ * Contract:
+ * - infer: from the input nodes' shapes, set the node's output shape,
+ *   parameter counts (n_params, n_weights), fans, scratch needs and flops.
+ *   Record an error in d (at node->mark) and return -1 on a mismatch.
+ * - forward: read inputs' `out`, write node->out for x->batch rows.
+ * - backward: read node->dout; ADD into parameter gradients (x->grads +
+ *   param_off) and, when node->needs_dinput, ADD into each input's dout.
+ *   The executor zeroes all gradients once a step, so a tensor read by two
+ *   nodes receives the sum of both gradients.
+ * - Results must not depend on the number of threads: every output element is
+ *   computed by one task, reductions run in a fixed order.
+ */
+#ifndef NNRUN_LAYER_H
+#define NNRUN_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnrun/diag.h"
+#include "nnrun/graph.h"
+#include "nnrun/spec.h"
+
+struct nn_pool;
+
+/* What forward and backward see of the running step. */
+struct nn_exec {
+    struct nn_graph *g;
+    int batch;                  /* rows in this batch (<= g->max_batch) */
+    int training;               /* 0 at evaluation: dropout off */
+    float *params, *grads;
+    struct nn_pool *pool;
+    uint64_t seed, step;        /* for dropout masks: counter-based, per element */
+};
+
+static inline const struct nn_node *nn_input(const struct nn_exec *x,
+                                             const struct nn_node *n, int i)
+{
+    return &x->g->nodes[n->inputs[i]];
+}
+
+enum nn_layer_flags {
+    NN_LAYER_TAKES_ACTIVATION = 1,   /* accepts the `activation:` argument */
+    NN_LAYER_SOFTMAX = 2,            /* output is a softmax: cross-entropy may fuse */
+};
+
+struct nn_layer_ops {
+    const char *name;                /* spec name */
+    const char *const *aliases;      /* other accepted spec names, NULL-ended */
+    const char *doc;
+    const struct nn_arg_desc *args;  /* keys of this kind */
+    int n_args;
+    size_t args_size;
+    unsigned flags;
+    int min_inputs, max_inputs;
+    int (*infer)(struct nn_node *n, const struct nn_graph *g, struct nn_diag *d);
+    void (*init)(const struct nn_node *n, float *params, uint64_t seed);
+    void (*forward)(const struct nn_node *n, struct nn_exec *x);
+    void (*backward)(const struct nn_node *n, struct nn_exec *x);
+};
+
+enum nn_layer_kind {
+    NN_LAYER_DENSE, NN_LAYER_CONV2D, NN_LAYER_MAXPOOL2D, NN_LAYER_AVGPOOL2D,
+    NN_LAYER_FLATTEN, NN_LAYER_DROPOUT, NN_LAYER_ACTIVATION, NN_LAYER_COUNT
+};
+
+extern const struct nn_layer_ops nn_layer_dense, nn_layer_conv2d, nn_layer_maxpool2d,
+    nn_layer_avgpool2d, nn_layer_flatten, nn_layer_dropout, nn_layer_activation;
+
+/* All kinds, indexed by enum nn_layer_kind. */
+extern const struct nn_layer_ops *const nn_layer_kinds[NN_LAYER_COUNT];
+
+/* Looks a kind up by spec name or alias. */
+const struct nn_layer_ops *nn_layer_find(const char *name);
+
+/* Args of the activation layer.  The builder copies them into the node's
+ * act and alpha, which is also how `activation:` arguments become nodes. */
+struct nn_activation_args {
+    int activation;   /* enum nn_act */
+    float alpha;      /* NAN: the function's default (leaky_relu 0.3, elu 1.0) */
+};
+/* The alpha an activation uses when the spec gives none (NAN). */
+float nn_act_default_alpha(int act);
+
+/* Initializes n values of p per an initializer; stream separates tensors. */
+void nn_init_fill(float *p, size_t n, int init, int fan_in, int fan_out,
+                  uint64_t seed, uint64_t stream);
+
+/* Fills the common parameter layout [weights, biases] of node n. */
+void nn_layer_init_default(const struct nn_node *n, float *params, uint64_t seed);
+
+#endif

@@ -1,0 +1,158 @@
+/* spec.h - the model spec: a YAML file parsed into a tree that keeps every
+ * value's position, then validated against tables into struct nn_spec.
+ *
+ * Stage 1 (src/spec/yaml.c): libyaml events -> struct nn_ynode tree.  Duplicate
+ * keys, anchors/aliases and non-scalar keys are refused here.
+ * Stage 2 (src/spec/validate.c): tree -> struct nn_spec, every key checked
+ * against a table {key, type, bounds, default, choices}; errors are collected
+ * in a struct nn_diag with file:line:column, what was found and what is
+ * accepted.
+ */
+#ifndef NNRUN_SPEC_H
+#define NNRUN_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnrun/diag.h"
+
+/* ---- stage 1: the YAML tree ------------------------------------------- */
+
+enum nn_ynode_kind { NN_Y_SCALAR, NN_Y_MAP, NN_Y_SEQ };
+
+struct nn_ynode {
+    enum nn_ynode_kind kind;
+    struct nn_mark mark;        /* where the value starts */
+    char *str;                  /* scalar text (NN_Y_SCALAR) */
+    int quoted;                 /* scalar was quoted: never a number or bool */
+    int n;                      /* items (SEQ) or pairs (MAP) */
+    struct nn_ynode **items;    /* SEQ items, or MAP values */
+    char **keys;                /* MAP keys */
+    struct nn_mark *key_marks;  /* MAP key positions */
+};
+
+/* Parses a whole YAML document.  Returns NULL (errors in d) on a syntax error,
+ * a duplicate key, an alias, a non-scalar key, more than NN_YAML_MAX_NODES
+ * nodes or nesting deeper than NN_YAML_MAX_DEPTH. */
+#define NN_YAML_MAX_NODES 100000
+#define NN_YAML_MAX_DEPTH 64
+struct nn_ynode *nn_yaml_parse_file(const char *path, struct nn_diag *d);
+struct nn_ynode *nn_yaml_parse_string(const char *text, size_t len, struct nn_diag *d);
+void nn_ynode_free(struct nn_ynode *n);
+/* Value of key in a map, or NULL. */
+struct nn_ynode *nn_ymap_get(const struct nn_ynode *map, const char *key);
+
+/* ---- stage 2: the validated spec -------------------------------------- */
+
+/* Activation functions, usable as `activation:` and as layers. */
+enum nn_act {
+    NN_ACT_LINEAR, NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SIGMOID, NN_ACT_SOFTMAX,
+    NN_ACT_LEAKY_RELU, NN_ACT_ELU, NN_ACT_COUNT
+};
+extern const char *const nn_act_names[NN_ACT_COUNT];
+
+enum nn_init {
+    NN_INIT_GLOROT_UNIFORM, NN_INIT_GLOROT_NORMAL, NN_INIT_HE_UNIFORM,
+    NN_INIT_HE_NORMAL, NN_INIT_ZEROS, NN_INIT_COUNT
+};
+extern const char *const nn_init_names[NN_INIT_COUNT];
+
+enum nn_padding { NN_PAD_VALID, NN_PAD_SAME, NN_PAD_COUNT };
+extern const char *const nn_padding_names[NN_PAD_COUNT];
+
+enum nn_loss_kind {
+    NN_LOSS_SPARSE_CCE, NN_LOSS_CCE, NN_LOSS_MSE, NN_LOSS_COUNT
+};
+extern const char *const nn_loss_names[NN_LOSS_COUNT];
+
+enum nn_optim_kind { NN_OPT_SGD, NN_OPT_RMSPROP, NN_OPT_ADAM, NN_OPT_COUNT };
+extern const char *const nn_optim_names[NN_OPT_COUNT];
+
+enum nn_metric { NN_METRIC_ACCURACY, NN_METRIC_MSE, NN_METRIC_LOSS, NN_METRIC_COUNT };
+extern const char *const nn_metric_names[NN_METRIC_COUNT];
+
+/* Value types of a spec key. */
+enum nn_arg_type {
+    NN_ARG_INT,    /* int, in [min, max] */
+    NN_ARG_PAIR,   /* int or [int, int] (kernel_size, strides): int[2] */
+    NN_ARG_FLOAT,  /* float, in [min, max] (max excluded when max_open) */
+    NN_ARG_BOOL,   /* true/false */
+    NN_ARG_ENUM,   /* one of choices: stored as int */
+    NN_ARG_STRING, /* text: stored as char * (owned by the spec) */
+};
+
+/* One key of a layer kind (or of a spec section): the table that drives
+ * parsing, validation, defaults and `nnrun keys`. */
+struct nn_arg_desc {
+    const char *key;
+    enum nn_arg_type type;
+    size_t offset;              /* into the kind's args struct */
+    int required;
+    double min, max;
+    int max_open;               /* max itself is not allowed */
+    double def;                 /* default (PAIR: both; ENUM: index) */
+    const char *const *choices; /* ENUM */
+    int n_choices;
+    const char *doc;
+};
+
+struct nn_layer_ops;
+
+struct nn_layer_spec {
+    const struct nn_layer_ops *ops;
+    char *name;                 /* from `name:` or generated: dense_1, ... */
+    int n_inputs;               /* 0: the previous layer */
+    char **inputs;              /* names from `inputs:` */
+    struct nn_mark *input_marks;
+    void *args;                 /* the kind's args struct, defaults filled */
+    int activation;             /* enum nn_act from `activation:`; LINEAR = none */
+    struct nn_mark mark;
+    struct nn_mark act_mark;
+};
+
+struct nn_optim_spec {
+    enum nn_optim_kind kind;
+    float learning_rate, momentum, rho, epsilon, beta_1, beta_2;
+    int nesterov;
+};
+
+struct nn_data_spec {
+    char *dataset;              /* "fashion_mnist", or NULL with explicit paths */
+    char *train_images, *train_labels, *test_images, *test_labels;
+    float divide_by;            /* inputs are byte / divide_by */
+    int train_samples, test_samples;   /* first N only; 0 = all */
+    int classes;
+};
+
+struct nn_train_spec {
+    enum nn_loss_kind loss;
+    struct nn_optim_spec optim;
+    unsigned metrics;           /* bit (1 << enum nn_metric) */
+    int epochs, batch_size;
+    int shuffle;
+};
+
+struct nn_spec {
+    char *path;
+    char *name;
+    uint64_t seed;
+    struct nn_data_spec data;
+    int input[3];               /* H, W, C (NHWC, as Keras' input shape) */
+    struct nn_mark input_mark;
+    int n_layers;
+    struct nn_layer_spec *layers;
+    struct nn_train_spec train;
+    struct nn_mark batch_mark, loss_mark;
+};
+
+/* Parses and validates a spec file; NULL with errors in d on failure. */
+struct nn_spec *nn_spec_load(const char *path, struct nn_diag *d);
+/* Same from text; name is used in messages. */
+struct nn_spec *nn_spec_from_string(const char *text, size_t len, const char *name,
+                                    struct nn_diag *d);
+/* Validates an already parsed tree. */
+struct nn_spec *nn_spec_from_tree(const struct nn_ynode *root, const char *path,
+                                  struct nn_diag *d);
+void nn_spec_free(struct nn_spec *s);
+
+#endif

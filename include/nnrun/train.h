@@ -1,0 +1,55 @@
+/* train.h - the generic executor: walks the graph order forward and back,
+ * applies the optimizer, shuffles with the spec's seed, evaluates.
+ */
+#ifndef NNRUN_TRAIN_H
+#define NNRUN_TRAIN_H
+
+#include <stdio.h>
+
+#include "nnrun/data.h"
+#include "nnrun/graph.h"
+#include "nnrun/loss.h"
+#include "nnrun/spec.h"
+
+struct nn_pool;
+
+struct nn_epoch_stats {
+    double loss, accuracy, mse;   /* running means over the epoch's batches */
+    double seconds;
+};
+
+struct nn_eval_stats {
+    double loss, accuracy, mse;
+    long n;
+    double seconds;
+};
+
+struct nn_train_opts {
+    struct nn_pool *pool;
+    FILE *log;                    /* per-epoch lines; NULL: silent */
+};
+
+/* Trains g (allocated, initialized) on train for spec->train.epochs epochs.
+ * epochs[] (may be NULL) receives one entry per epoch.  Returns 0, or -1
+ * with a message in err (a NaN loss: epoch and batch). */
+int nn_train(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *train,
+             const struct nn_train_opts *opts, struct nn_epoch_stats *epochs,
+             char *err, size_t n_err);
+
+/* Evaluates g on ds in batches of g->max_batch (inference mode). */
+void nn_evaluate(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *ds,
+                 struct nn_pool *pool, struct nn_eval_stats *out);
+
+/* One training step on rows idx[0..B) of ds: forward, loss, backward, update.
+ * Exposed for tests and `nnrun bench`. */
+struct nn_optim;
+void nn_train_step(struct nn_graph *g, const struct nn_spec *s, struct nn_optim *o,
+                   const struct nn_dataset *ds, const size_t *idx, int B,
+                   struct nn_pool *pool, uint64_t step, struct nn_metric_sums *sums);
+
+/* Forward pass only on rows idx[0..B) (inference when training == 0). */
+void nn_forward(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *ds,
+                const size_t *idx, int B, struct nn_pool *pool, int training,
+                uint64_t step);
+
+#endif

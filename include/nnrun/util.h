@@ -1,0 +1,52 @@
+/* util.h - allocation that cannot fail silently, and a seeded random stream. */
+#ifndef NNRUN_UTIL_H
+#define NNRUN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Programmer-error check, always on: prints file:line and aborts. */
+#define NN_ASSERT(x)                                                          \
+    do {                                                                      \
+        if (!(x)) nn_assert_fail(__FILE__, __LINE__, #x);                     \
+    } while (0)
+_Noreturn void nn_assert_fail(const char *file, int line, const char *expr);
+
+/* malloc/calloc/realloc/strdup that abort with a message when memory runs out.
+ * Used for build-time objects; large blocks are planned and checked first. */
+void *nn_xmalloc(size_t n);
+void *nn_xcalloc(size_t n, size_t size);
+void *nn_xrealloc(void *p, size_t n);
+char *nn_xstrdup(const char *s);
+/* 64-byte aligned, zeroed block for tensors (free with free()); NULL on failure. */
+float *nn_alloc_floats(size_t n);
+
+/* a * b, or SIZE_MAX when it overflows (then stays SIZE_MAX). */
+size_t nn_mul_size(size_t a, size_t b);
+size_t nn_add_size(size_t a, size_t b);
+
+/* ---- random numbers -------------------------------------------------------
+ * A counter-based generator: every draw is a function of (seed, stream,
+ * index), so a value does not depend on which thread draws it or in what
+ * order.  nn_rng is a sequential convenience on top of it. */
+uint64_t nn_hash64(uint64_t x);
+static inline uint64_t nn_rand_at(uint64_t seed, uint64_t stream, uint64_t i)
+{
+    return nn_hash64(seed ^ nn_hash64(stream * 0x9E3779B97F4A7C15ULL + i));
+}
+/* uniform in [0, 1) with 24 random bits */
+static inline float nn_unit_float(uint64_t r) { return (float)(r >> 40) * (1.0f / 16777216.0f); }
+
+struct nn_rng {
+    uint64_t seed, stream, i;
+};
+void nn_rng_init(struct nn_rng *r, uint64_t seed, uint64_t stream);
+uint64_t nn_rng_next(struct nn_rng *r);
+float nn_rng_uniform(struct nn_rng *r, float lo, float hi);
+double nn_rng_normal(struct nn_rng *r);                 /* standard normal */
+uint64_t nn_rng_below(struct nn_rng *r, uint64_t n);    /* uniform in [0, n) */
+
+/* Monotonic wall clock in seconds. */
+double nn_now(void);
+
+#endif

@@ -1,0 +1,218 @@
+/* pool2d.c - max and average pooling over NHWC windows.
+ *
+ * Padding 'same' pads the input virtually: max pooling ignores padded cells,
+ * average pooling divides by the number of real cells (as Keras does).
+ * Max pooling keeps, per output, the input offset of its maximum (the first
+ * one in window order) in the scratch tensor for backward.
+ */
+#include <float.h>
+#include <string.h>
+
+#include "args.h"
+#include "nnrun/kernels.h"
+#include "nnrun/parallel.h"
+
+struct pool2d_args {
+    int pool[2], strides[2];
+    int padding;
+};
+
+static const struct nn_arg_desc pool2d_keys[] = {
+    {"pool_size", NN_ARG_PAIR, offsetof(struct pool2d_args, pool), 0, 1, 4096, 0, 2, NULL, 0,
+     "window size, n or [height, width]"},
+    {"strides", NN_ARG_PAIR, offsetof(struct pool2d_args, strides), 0, 0, 4096, 0, 0, NULL, 0,
+     "step of the window (0: pool_size)"},
+    NN_ARG_PADDING(struct pool2d_args),
+};
+
+static void pool_window(const struct nn_node *n, const struct nn_node *in, struct nn_window *wd)
+{
+    const struct pool2d_args *a = n->args;
+    memset(wd, 0, sizeof *wd);
+    wd->h = in->h, wd->w = in->w, wd->c = in->c;
+    wd->kh = a->pool[0], wd->kw = a->pool[1];
+    wd->sh = a->strides[0] ? a->strides[0] : a->pool[0];
+    wd->sw = a->strides[1] ? a->strides[1] : a->pool[1];
+    nn_window_plan(wd, a->padding == NN_PAD_SAME);
+}
+
+static int pool2d_infer(struct nn_node *n, const struct nn_graph *g, struct nn_diag *d)
+{
+    const struct pool2d_args *a = n->args;
+    const struct nn_node *in = &g->nodes[n->inputs[0]];
+    struct nn_window wd;
+    pool_window(n, in, &wd);
+    if (a->padding == NN_PAD_VALID && (a->pool[0] > in->h || a->pool[1] > in->w)) {
+        nn_diag_error(d, n->mark, "layer '%s' (%s): pool %dx%d is larger than its input "
+                      "[%d, %d, %d] with padding valid", n->name, n->ops->name, a->pool[0],
+                      a->pool[1], in->h, in->w, in->c);
+        return -1;
+    }
+    n->h = wd.oh, n->w = wd.ow, n->c = in->c;
+    n->flops = (uint64_t)wd.oh * wd.ow * wd.c * wd.kh * wd.kw;
+    return 0;
+}
+
+struct pool_job {
+    const struct nn_node *n;
+    struct nn_exec *x;
+    struct nn_window wd;
+};
+
+/* Window bounds of output (oy, ox), clipped to the input. */
+static void clip(const struct nn_window *wd, int oy, int ox, int *y0, int *y1, int *x0, int *x1)
+{
+    *y0 = oy * wd->sh - wd->pt;
+    *x0 = ox * wd->sw - wd->pl;
+    *y1 = *y0 + wd->kh;
+    *x1 = *x0 + wd->kw;
+    if (*y0 < 0) *y0 = 0;
+    if (*x0 < 0) *x0 = 0;
+    if (*y1 > wd->h) *y1 = wd->h;
+    if (*x1 > wd->w) *x1 = wd->w;
+}
+
+static void max_fwd(void *ctx, size_t s0, size_t s1)
+{
+    const struct pool_job *j = ctx;
+    const struct nn_window *wd = &j->wd;
+    const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
+    const int C = wd->c;
+    for (size_t s = s0; s < s1; s++) {
+        const float *xs = in->out + s * in->size;
+        float *y = n->out + s * n->size, *arg = n->scratch + s * n->size;
+        for (int oy = 0; oy < wd->oh; oy++)
+            for (int ox = 0; ox < wd->ow; ox++) {
+                int y0, y1, x0, x1;
+                clip(wd, oy, ox, &y0, &y1, &x0, &x1);
+                float *yo = y + ((size_t)oy * wd->ow + ox) * C;
+                float *ao = arg + ((size_t)oy * wd->ow + ox) * C;
+                for (int c = 0; c < C; c++) yo[c] = -FLT_MAX;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        size_t off = ((size_t)iy * wd->w + ix) * C;
+                        for (int c = 0; c < C; c++)
+                            if (xs[off + c] > yo[c]) {
+                                yo[c] = xs[off + c];
+                                ao[c] = (float)(off + c);
+                            }
+                    }
+            }
+    }
+}
+
+static void max_bwd(void *ctx, size_t s0, size_t s1)
+{
+    const struct pool_job *j = ctx;
+    const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
+    for (size_t s = s0; s < s1; s++) {
+        float *dx = in->dout + s * in->size;
+        const float *dy = n->dout + s * n->size, *arg = n->scratch + s * n->size;
+        if (!n->din_acc[0]) memset(dx, 0, in->size * sizeof *dx);
+        for (size_t i = 0; i < n->size; i++) dx[(size_t)arg[i]] += dy[i];
+    }
+}
+
+static void avg_fwd(void *ctx, size_t s0, size_t s1)
+{
+    const struct pool_job *j = ctx;
+    const struct nn_window *wd = &j->wd;
+    const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
+    const int C = wd->c;
+    for (size_t s = s0; s < s1; s++) {
+        const float *xs = in->out + s * in->size;
+        float *y = n->out + s * n->size;
+        for (int oy = 0; oy < wd->oh; oy++)
+            for (int ox = 0; ox < wd->ow; ox++) {
+                int y0, y1, x0, x1;
+                clip(wd, oy, ox, &y0, &y1, &x0, &x1);
+                float *yo = y + ((size_t)oy * wd->ow + ox) * C;
+                for (int c = 0; c < C; c++) yo[c] = 0;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        const float *xp = xs + ((size_t)iy * wd->w + ix) * C;
+                        for (int c = 0; c < C; c++) yo[c] += xp[c];
+                    }
+                float inv = 1.0f / (float)((y1 - y0) * (x1 - x0));
+                for (int c = 0; c < C; c++) yo[c] *= inv;
+            }
+    }
+}
+
+static void avg_bwd(void *ctx, size_t s0, size_t s1)
+{
+    const struct pool_job *j = ctx;
+    const struct nn_window *wd = &j->wd;
+    const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
+    const int C = wd->c;
+    for (size_t s = s0; s < s1; s++) {
+        float *dx = in->dout + s * in->size;
+        const float *dy = n->dout + s * n->size;
+        if (!n->din_acc[0]) memset(dx, 0, in->size * sizeof *dx);
+        for (int oy = 0; oy < wd->oh; oy++)
+            for (int ox = 0; ox < wd->ow; ox++) {
+                int y0, y1, x0, x1;
+                clip(wd, oy, ox, &y0, &y1, &x0, &x1);
+                const float *g = dy + ((size_t)oy * wd->ow + ox) * C;
+                float inv = 1.0f / (float)((y1 - y0) * (x1 - x0));
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) {
+                        float *dp = dx + ((size_t)iy * wd->w + ix) * C;
+                        for (int c = 0; c < C; c++) dp[c] += g[c] * inv;
+                    }
+            }
+    }
+}
+
+static void run(const struct nn_node *n, struct nn_exec *x, nn_task_fn fn)
+{
+    struct pool_job j = {n, x, {0}};
+    pool_window(n, nn_input(x, n, 0), &j.wd);
+    nn_pool_for(x->pool, (size_t)x->batch, 4, fn, &j);
+}
+
+static int maxpool_infer(struct nn_node *n, const struct nn_graph *g, struct nn_diag *d)
+{
+    if (pool2d_infer(n, g, d)) return -1;
+    n->scratch_per_sample = (size_t)n->h * n->w * n->c;   /* argmax offsets */
+    return 0;
+}
+
+static void maxpool_forward(const struct nn_node *n, struct nn_exec *x) { run(n, x, max_fwd); }
+static void maxpool_backward(const struct nn_node *n, struct nn_exec *x)
+{
+    if (n->needs_dinput) run(n, x, max_bwd);
+}
+static void avgpool_forward(const struct nn_node *n, struct nn_exec *x) { run(n, x, avg_fwd); }
+static void avgpool_backward(const struct nn_node *n, struct nn_exec *x)
+{
+    if (n->needs_dinput) run(n, x, avg_bwd);
+}
+
+const struct nn_layer_ops nn_layer_maxpool2d = {
+    .name = "maxpool2d",
+    .aliases = (const char *const[]){"max_pooling2d", "maxpooling2d", "max_pool2d", NULL},
+    .doc = "maximum over each window, Keras' MaxPooling2D",
+    .args = pool2d_keys,
+    .n_args = NN_ARRAY_LEN(pool2d_keys),
+    .args_size = sizeof(struct pool2d_args),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = maxpool_infer,
+    .forward = maxpool_forward,
+    .backward = maxpool_backward,
+};
+
+const struct nn_layer_ops nn_layer_avgpool2d = {
+    .name = "avgpool2d",
+    .aliases = (const char *const[]){"average_pooling2d", "averagepooling2d", "avg_pool2d", NULL},
+    .doc = "mean over each window, Keras' AveragePooling2D",
+    .args = pool2d_keys,
+    .n_args = NN_ARRAY_LEN(pool2d_keys),
+    .args_size = sizeof(struct pool2d_args),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = pool2d_infer,
+    .forward = avgpool_forward,
+    .backward = avgpool_backward,
+};

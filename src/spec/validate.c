@@ -1,0 +1,776 @@
+/* validate.c - the YAML tree -> struct nn_spec, driven by key tables.
+ *
+ * Every section and every layer kind declares its keys once as a table of
+ * struct nn_arg_desc {key, type, bounds, default, choices}; one generic
+ * routine checks a mapping against a table, so every error has the same
+ * form: file:line:column, what was found, what is accepted, a did-you-mean.
+ * All errors are collected before returning.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnrun/layer.h"
+#include "nnrun/optim.h"
+#include "nnrun/spec.h"
+#include "nnrun/util.h"
+
+const char *const nn_act_names[NN_ACT_COUNT] = {
+    "linear", "tanh", "relu", "sigmoid", "softmax", "leaky_relu", "elu"};
+const char *const nn_init_names[NN_INIT_COUNT] = {
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros"};
+const char *const nn_padding_names[NN_PAD_COUNT] = {"valid", "same"};
+const char *const nn_loss_names[NN_LOSS_COUNT] = {
+    "sparse_categorical_crossentropy", "categorical_crossentropy", "mse"};
+const char *const nn_optim_names[NN_OPT_COUNT] = {"sgd", "rmsprop", "adam"};
+const char *const nn_metric_names[NN_METRIC_COUNT] = {"accuracy", "mse", "loss"};
+
+#define NCHOICES(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+/* ---- scalar conversion -------------------------------------------------- */
+
+static const char *describe(const struct nn_ynode *n)
+{
+    static char buf[96];
+    if (n->kind == NN_Y_MAP) return "a mapping";
+    if (n->kind == NN_Y_SEQ) return "a list";
+    snprintf(buf, sizeof buf, "'%.80s'", n->str);
+    return buf;
+}
+
+static int is_null(const struct nn_ynode *n)
+{
+    return n->kind == NN_Y_SCALAR && !n->quoted &&
+           (!n->str[0] || !strcmp(n->str, "~") || !strcmp(n->str, "null"));
+}
+
+static int scalar_long(const struct nn_ynode *n, long long *out)
+{
+    if (n->kind != NN_Y_SCALAR || n->quoted || !n->str[0]) return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(n->str, &end, 10);
+    if (*end || errno) {
+        /* accept integral floats written like 1e3 */
+        double d = strtod(n->str, &end);
+        if (*end || !isfinite(d) || d != floor(d) || fabs(d) > 9.2e18) return -1;
+        v = (long long)d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int scalar_double(const struct nn_ynode *n, double *out)
+{
+    if (n->kind != NN_Y_SCALAR || n->quoted || !n->str[0]) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(n->str, &end);
+    if (*end || errno == ERANGE || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+static int scalar_bool(const struct nn_ynode *n, int *out)
+{
+    if (n->kind != NN_Y_SCALAR || n->quoted) return -1;
+    static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "on"};
+    static const char *const f[] = {"false", "False", "FALSE", "no", "No", "off"};
+    for (int i = 0; i < 6; i++) {
+        if (!strcmp(n->str, t[i])) return *out = 1, 0;
+        if (!strcmp(n->str, f[i])) return *out = 0, 0;
+    }
+    return -1;
+}
+
+/* Reports an unknown name against choices, with a did-you-mean. */
+static void bad_choice(struct nn_diag *d, struct nn_mark m, const char *what,
+                       const char *found, const char *const *choices, int n)
+{
+    char list[1024];
+    nn_join(list, sizeof list, choices, n);
+    const char *s = nn_suggest(found, choices, n);
+    if (s)
+        nn_diag_error(d, m, "unknown %s '%s'; expected one of: %s (did you mean '%s'?)", what,
+                      found, list, s);
+    else
+        nn_diag_error(d, m, "unknown %s '%s'; expected one of: %s", what, found, list);
+}
+
+static int find_choice(const char *s, const char *const *choices, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, choices[i])) return i;
+    return -1;
+}
+
+static void fmt_num(char *buf, size_t n, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, n, "%.0f", v);
+    else snprintf(buf, n, "%g", v);
+}
+
+static int check_range(struct nn_diag *d, const struct nn_ynode *n, const char *ctx,
+                       const struct nn_arg_desc *a, double v)
+{
+    if (v >= a->min && (a->max_open ? v < a->max : v <= a->max)) return 0;
+    char lo[32], hi[32];
+    fmt_num(lo, sizeof lo, a->min);
+    fmt_num(hi, sizeof hi, a->max);
+    nn_diag_error(d, n->mark, "%s: '%s' is %s; it must be %s %s and %s %s", ctx, a->key,
+                  n->str, ">=", lo, a->max_open ? "<" : "<=", hi);
+    return -1;
+}
+
+/* Parses one value per its description into base + a->offset. */
+static int parse_value(struct nn_diag *d, const struct nn_ynode *n, const char *ctx,
+                       const struct nn_arg_desc *a, void *base)
+{
+    char *dst = (char *)base + a->offset;
+    long long iv;
+    double dv;
+    int bv;
+    switch (a->type) {
+    case NN_ARG_INT:
+        if (scalar_long(n, &iv)) {
+            nn_diag_error(d, n->mark, "%s: '%s' must be an integer, found %s", ctx, a->key,
+                          describe(n));
+            return -1;
+        }
+        if (check_range(d, n, ctx, a, (double)iv)) return -1;
+        *(int *)dst = (int)iv;
+        return 0;
+    case NN_ARG_PAIR: {
+        int *p = (int *)dst;
+        if (n->kind == NN_Y_SEQ) {
+            if (n->n != 2) {
+                nn_diag_error(d, n->mark, "%s: '%s' must be an integer or a list of 2 "
+                              "integers [height, width], found a list of %d", ctx, a->key, n->n);
+                return -1;
+            }
+            for (int i = 0; i < 2; i++) {
+                if (scalar_long(n->items[i], &iv)) {
+                    nn_diag_error(d, n->items[i]->mark, "%s: '%s' must hold integers, found %s",
+                                  ctx, a->key, describe(n->items[i]));
+                    return -1;
+                }
+                if (check_range(d, n->items[i], ctx, a, (double)iv)) return -1;
+                p[i] = (int)iv;
+            }
+            return 0;
+        }
+        if (scalar_long(n, &iv)) {
+            nn_diag_error(d, n->mark, "%s: '%s' must be an integer or a list of 2 integers "
+                          "[height, width], found %s", ctx, a->key, describe(n));
+            return -1;
+        }
+        if (check_range(d, n, ctx, a, (double)iv)) return -1;
+        p[0] = p[1] = (int)iv;
+        return 0;
+    }
+    case NN_ARG_FLOAT:
+        if (scalar_double(n, &dv)) {
+            nn_diag_error(d, n->mark, "%s: '%s' must be a number, found %s", ctx, a->key,
+                          describe(n));
+            return -1;
+        }
+        if (check_range(d, n, ctx, a, dv)) return -1;
+        *(float *)dst = (float)dv;
+        return 0;
+    case NN_ARG_BOOL:
+        if (scalar_bool(n, &bv)) {
+            nn_diag_error(d, n->mark, "%s: '%s' must be true or false, found %s", ctx, a->key,
+                          describe(n));
+            return -1;
+        }
+        *(int *)dst = bv;
+        return 0;
+    case NN_ARG_ENUM: {
+        if (n->kind != NN_Y_SCALAR) {
+            char list[512];
+            nn_join(list, sizeof list, a->choices, a->n_choices);
+            nn_diag_error(d, n->mark, "%s: '%s' must be one of: %s; found %s", ctx, a->key,
+                          list, describe(n));
+            return -1;
+        }
+        int k = find_choice(n->str, a->choices, a->n_choices);
+        if (k < 0) {
+            bad_choice(d, n->mark, a->key, n->str, a->choices, a->n_choices);
+            return -1;
+        }
+        *(int *)dst = k;
+        return 0;
+    }
+    case NN_ARG_STRING:
+        if (n->kind != NN_Y_SCALAR || !n->str[0]) {
+            nn_diag_error(d, n->mark, "%s: '%s' must be a text value, found %s", ctx, a->key,
+                          n->kind == NN_Y_SCALAR ? "nothing" : describe(n));
+            return -1;
+        }
+        free(*(char **)dst);
+        *(char **)dst = nn_xstrdup(n->str);
+        return 0;
+    }
+    return -1;
+}
+
+static void set_default(const struct nn_arg_desc *a, void *base)
+{
+    char *dst = (char *)base + a->offset;
+    switch (a->type) {
+    case NN_ARG_INT: case NN_ARG_BOOL: case NN_ARG_ENUM: *(int *)dst = (int)a->def; break;
+    case NN_ARG_PAIR: ((int *)dst)[0] = ((int *)dst)[1] = (int)a->def; break;
+    case NN_ARG_FLOAT: *(float *)dst = (float)a->def; break;
+    case NN_ARG_STRING: *(char **)dst = NULL; break;
+    }
+}
+
+/* Keys handled by the caller rather than the table (name, inputs, ...). */
+struct extra_keys {
+    const char *const *keys;
+    int n;
+};
+
+/* Checks map against table: unknown keys, types, bounds, required keys.
+ * Fills base with defaults first.  Returns the number of errors. */
+static int parse_table(struct nn_diag *d, const struct nn_ynode *map, const char *ctx,
+                       const struct nn_arg_desc *table, int n_table, void *base,
+                       struct extra_keys extra)
+{
+    int errors = 0;
+    for (int i = 0; i < n_table; i++) set_default(&table[i], base);
+    if (map && map->kind != NN_Y_MAP) {
+        nn_diag_error(d, map->mark, "%s: expected a mapping of keys, found %s", ctx,
+                      describe(map));
+        return 1;
+    }
+    for (int i = 0; map && i < map->n; i++) {
+        const char *key = map->keys[i];
+        if (find_choice(key, extra.keys, extra.n) >= 0) continue;
+        int k = -1;
+        for (int j = 0; j < n_table; j++)
+            if (!strcmp(table[j].key, key)) k = j;
+        if (k < 0) {
+            const char *names[64];
+            int n = 0;
+            for (int j = 0; j < n_table && n < 64; j++) names[n++] = table[j].key;
+            for (int j = 0; j < extra.n && n < 64; j++) names[n++] = extra.keys[j];
+            char what[160];
+            snprintf(what, sizeof what, "key for %s", ctx);
+            bad_choice(d, map->key_marks[i], what, key, names, n);
+            errors++;
+            continue;
+        }
+        if (parse_value(d, map->items[i], ctx, &table[k], base)) errors++;
+    }
+    for (int j = 0; j < n_table; j++) {
+        if (!table[j].required || nn_ymap_get(map, table[j].key)) continue;
+        struct nn_mark m = map ? map->mark : (struct nn_mark){0, 0};
+        nn_diag_error(d, m, "%s: missing required key '%s' (%s)", ctx, table[j].key,
+                      table[j].doc);
+        errors++;
+    }
+    return errors;
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+static const char *const dataset_names[] = {"fashion_mnist"};
+
+#define DOFF(f) offsetof(struct nn_data_spec, f)
+static const struct nn_arg_desc data_keys[] = {
+    {"dataset", NN_ARG_STRING, DOFF(dataset), 0, 0, 0, 0, 0, NULL, 0,
+     "a known data set: fashion_mnist"},
+    {"train_images", NN_ARG_STRING, DOFF(train_images), 0, 0, 0, 0, 0, NULL, 0,
+     "IDX file of training images (gzipped or not)"},
+    {"train_labels", NN_ARG_STRING, DOFF(train_labels), 0, 0, 0, 0, 0, NULL, 0,
+     "IDX file of training labels"},
+    {"test_images", NN_ARG_STRING, DOFF(test_images), 0, 0, 0, 0, 0, NULL, 0,
+     "IDX file of test images"},
+    {"test_labels", NN_ARG_STRING, DOFF(test_labels), 0, 0, 0, 0, 0, NULL, 0,
+     "IDX file of test labels"},
+    {"divide_by", NN_ARG_FLOAT, DOFF(divide_by), 0, 1e-30, 1e30, 0, 255, NULL, 0,
+     "inputs are pixel / divide_by"},
+    {"train_samples", NN_ARG_INT, DOFF(train_samples), 0, 0, 2e9, 0, 0, NULL, 0,
+     "use only the first N training samples (0: all)"},
+    {"test_samples", NN_ARG_INT, DOFF(test_samples), 0, 0, 2e9, 0, 0, NULL, 0,
+     "use only the first N test samples (0: all)"},
+    {"classes", NN_ARG_INT, DOFF(classes), 0, 2, 256, 0, 10, NULL, 0,
+     "number of classes; labels must be below it"},
+};
+
+static void parse_data(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
+{
+    struct nn_data_spec *v = &s->data;
+    parse_table(d, n, "data", data_keys, NCHOICES(data_keys), v, (struct extra_keys){0});
+    int n_paths = !!v->train_images + !!v->train_labels + !!v->test_images + !!v->test_labels;
+    struct nn_mark m = n ? n->mark : (struct nn_mark){0, 0};
+    if (v->dataset) {
+        const struct nn_ynode *dn = nn_ymap_get(n, "dataset");
+        if (find_choice(v->dataset, dataset_names, NCHOICES(dataset_names)) < 0)
+            bad_choice(d, dn->mark, "dataset", v->dataset, dataset_names,
+                       NCHOICES(dataset_names));
+        if (n_paths)
+            nn_diag_error(d, dn->mark, "data: give either 'dataset' or the four file paths "
+                          "(train_images, train_labels, test_images, test_labels), not both");
+    } else if (n_paths == 0) {
+        v->dataset = nn_xstrdup("fashion_mnist");
+    } else if (n_paths != 4) {
+        nn_diag_error(d, m, "data: explicit files need all four of train_images, "
+                      "train_labels, test_images, test_labels (%d given)", n_paths);
+    }
+}
+
+#define TOFF(f) offsetof(struct nn_train_spec, f)
+static const struct nn_arg_desc train_keys[] = {
+    {"epochs", NN_ARG_INT, TOFF(epochs), 0, 1, 1e6, 0, 1, NULL, 0, "passes over the data"},
+    {"batch_size", NN_ARG_INT, TOFF(batch_size), 0, 1, 1e6, 0, 32, NULL, 0,
+     "samples per gradient step"},
+    {"shuffle", NN_ARG_BOOL, TOFF(shuffle), 0, 0, 1, 0, 1, NULL, 0,
+     "reshuffle the training data every epoch"},
+};
+static const char *const train_extra[] = {"loss", "optimizer", "metrics"};
+
+#define OOFF(f) offsetof(struct nn_optim_spec, f)
+#define LR(def) {"learning_rate", NN_ARG_FLOAT, OOFF(learning_rate), 0, 0, 1e6, 0, def, NULL, 0, "step size"}
+#define EPS {"epsilon", NN_ARG_FLOAT, OOFF(epsilon), 0, 0, 1, 0, 1e-7, NULL, 0, "added to the denominator"}
+static const struct nn_arg_desc sgd_keys[] = {
+    LR(0.01),
+    {"momentum", NN_ARG_FLOAT, OOFF(momentum), 0, 0, 1, 1, 0, NULL, 0, "velocity decay"},
+    {"nesterov", NN_ARG_BOOL, OOFF(nesterov), 0, 0, 1, 0, 0, NULL, 0, "Nesterov momentum"},
+};
+static const struct nn_arg_desc rmsprop_keys[] = {
+    LR(0.001),
+    {"rho", NN_ARG_FLOAT, OOFF(rho), 0, 0, 1, 1, 0.9, NULL, 0, "decay of the squared mean"},
+    {"momentum", NN_ARG_FLOAT, OOFF(momentum), 0, 0, 1, 1, 0, NULL, 0, "momentum"},
+    EPS,
+};
+static const struct nn_arg_desc adam_keys[] = {
+    LR(0.001),
+    {"beta_1", NN_ARG_FLOAT, OOFF(beta_1), 0, 0, 1, 1, 0.9, NULL, 0, "first-moment decay"},
+    {"beta_2", NN_ARG_FLOAT, OOFF(beta_2), 0, 0, 1, 1, 0.999, NULL, 0, "second-moment decay"},
+    EPS,
+};
+static const struct {
+    const struct nn_arg_desc *keys;
+    int n;
+} optim_tables[NN_OPT_COUNT] = {
+    {sgd_keys, NCHOICES(sgd_keys)},
+    {rmsprop_keys, NCHOICES(rmsprop_keys)},
+    {adam_keys, NCHOICES(adam_keys)},
+};
+
+void nn_optim_defaults(struct nn_optim_spec *o, enum nn_optim_kind kind)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    for (int i = 0; i < optim_tables[kind].n; i++) set_default(&optim_tables[kind].keys[i], o);
+}
+
+static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
+{
+    struct nn_optim_spec *o = &s->train.optim;
+    nn_optim_defaults(o, NN_OPT_RMSPROP);   /* Keras' compile() default */
+    if (!n) return;
+    const struct nn_ynode *name = n;
+    if (n->kind == NN_Y_MAP) {
+        name = nn_ymap_get(n, "name");
+        if (!name) {
+            nn_diag_error(d, n->mark, "optimizer: missing required key 'name' (one of: sgd, "
+                          "rmsprop, adam)");
+            return;
+        }
+    }
+    if (name->kind != NN_Y_SCALAR) {
+        nn_diag_error(d, name->mark, "optimizer must be a name (sgd, rmsprop, adam) or a "
+                      "mapping with 'name' and parameters; found %s", describe(name));
+        return;
+    }
+    int k = find_choice(name->str, nn_optim_names, NN_OPT_COUNT);
+    if (k < 0) {
+        bad_choice(d, name->mark, "optimizer", name->str, nn_optim_names, NN_OPT_COUNT);
+        return;
+    }
+    nn_optim_defaults(o, (enum nn_optim_kind)k);
+    if (n->kind == NN_Y_MAP) {
+        static const char *const extra[] = {"name"};
+        char ctx[64];
+        snprintf(ctx, sizeof ctx, "optimizer %s", nn_optim_names[k]);
+        parse_table(d, n, ctx, optim_tables[k].keys, optim_tables[k].n, o,
+                    (struct extra_keys){extra, 1});
+        o->kind = (enum nn_optim_kind)k;
+    }
+}
+
+static int lookup_alias(const char *s, const char *const (*aliases)[2], int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, aliases[i][0])) return i;
+    return -1;
+}
+
+static void parse_train(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
+{
+    struct nn_train_spec *t = &s->train;
+    parse_table(d, n, "train", train_keys, NCHOICES(train_keys), t,
+                (struct extra_keys){train_extra, NCHOICES(train_extra)});
+    const struct nn_ynode *loss = nn_ymap_get(n, "loss");
+    const struct nn_ynode *bs = nn_ymap_get(n, "batch_size");
+    s->batch_mark = bs ? bs->mark : (n ? n->mark : (struct nn_mark){0, 0});
+    static const char *const loss_alias[][2] = {
+        {"mean_squared_error", "mse"}, {"sparse_crossentropy", "sparse_categorical_crossentropy"}};
+    if (!loss) {
+        if (n && n->kind == NN_Y_MAP) {
+            char list[256];
+            nn_join(list, sizeof list, nn_loss_names, NN_LOSS_COUNT);
+            nn_diag_error(d, n->mark, "train: missing required key 'loss' (one of: %s)", list);
+        }
+    } else if (loss->kind != NN_Y_SCALAR) {
+        nn_diag_error(d, loss->mark, "train: 'loss' must be a name, found %s", describe(loss));
+    } else {
+        s->loss_mark = loss->mark;
+        const char *name = loss->str;
+        int a = lookup_alias(name, loss_alias, NCHOICES(loss_alias));
+        if (a >= 0) name = loss_alias[a][1];
+        int k = find_choice(name, nn_loss_names, NN_LOSS_COUNT);
+        if (k < 0) bad_choice(d, loss->mark, "loss", loss->str, nn_loss_names, NN_LOSS_COUNT);
+        else t->loss = (enum nn_loss_kind)k;
+    }
+    parse_optimizer(d, nn_ymap_get(n, "optimizer"), s);
+    const struct nn_ynode *m = nn_ymap_get(n, "metrics");
+    t->metrics = 1u << NN_METRIC_LOSS;
+    if (m) {
+        static const char *const metric_alias[][2] = {
+            {"acc", "accuracy"}, {"mean_squared_error", "mse"}};
+        if (m->kind != NN_Y_SEQ) {
+            nn_diag_error(d, m->mark, "train: 'metrics' must be a list such as [accuracy, mse], "
+                          "found %s", describe(m));
+        } else {
+            for (int i = 0; i < m->n; i++) {
+                const struct nn_ynode *it = m->items[i];
+                if (it->kind != NN_Y_SCALAR) {
+                    nn_diag_error(d, it->mark, "train: a metric must be a name, found %s",
+                                  describe(it));
+                    continue;
+                }
+                const char *name = it->str;
+                int a = lookup_alias(name, metric_alias, NCHOICES(metric_alias));
+                if (a >= 0) name = metric_alias[a][1];
+                int k = find_choice(name, nn_metric_names, NN_METRIC_COUNT);
+                if (k < 0) bad_choice(d, it->mark, "metric", it->str, nn_metric_names,
+                                      NN_METRIC_COUNT);
+                else t->metrics |= 1u << k;
+            }
+        }
+    }
+}
+
+/* ---- layers -------------------------------------------------------------- */
+
+static const char *const layer_common[] = {"name", "inputs", "activation"};
+
+static int act_from_node(struct nn_diag *d, const struct nn_ynode *n)
+{
+    if (n->kind != NN_Y_SCALAR) {
+        nn_diag_error(d, n->mark, "an activation must be a name, found %s", describe(n));
+        return -1;
+    }
+    int k = find_choice(n->str, nn_act_names, NN_ACT_COUNT);
+    if (k < 0) bad_choice(d, n->mark, "activation", n->str, nn_act_names, NN_ACT_COUNT);
+    return k;
+}
+
+static void layer_kind_names(const char **names, int *n)
+{
+    *n = 0;
+    for (int i = 0; i < NN_LAYER_COUNT; i++) names[(*n)++] = nn_layer_kinds[i]->name;
+    for (int i = 1; i < NN_ACT_COUNT; i++) names[(*n)++] = nn_act_names[i];
+}
+
+static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn_layer_spec *L,
+                       int *kind_counts)
+{
+    const char *kind;
+    const struct nn_ynode *args = NULL;
+    struct nn_mark kmark = item->mark;
+    memset(L, 0, sizeof *L);
+    L->mark = item->mark;
+    L->activation = NN_ACT_LINEAR;
+    if (item->kind == NN_Y_SCALAR) {
+        kind = item->str;
+    } else if (item->kind == NN_Y_MAP && item->n == 1) {
+        kind = item->keys[0];
+        kmark = item->key_marks[0];
+        args = item->items[0];
+        if (is_null(args)) args = NULL;
+    } else {
+        nn_diag_error(d, item->mark, "a layer must be a kind name such as 'flatten' or a "
+                      "mapping of one kind to its arguments such as 'dense: {units: 10}'; "
+                      "found %s", item->kind == NN_Y_MAP ? "a mapping with several keys"
+                                                          : describe(item));
+        return -1;
+    }
+    const struct nn_layer_ops *ops = nn_layer_find(kind);
+    int preset_act = -1;
+    if (!ops) {
+        preset_act = find_choice(kind, nn_act_names, NN_ACT_COUNT);
+        if (preset_act >= 0) ops = &nn_layer_activation;
+    }
+    if (!ops) {
+        const char *names[64];
+        int n;
+        layer_kind_names(names, &n);
+        bad_choice(d, kmark, "layer", kind, names, n);
+        return -1;
+    }
+    L->ops = ops;
+    L->args = nn_xcalloc(1, ops->args_size ? ops->args_size : 1);
+    char ctx[96];
+    snprintf(ctx, sizeof ctx, "%s", preset_act >= 0 ? kind : ops->name);
+    int errors = 0;
+    if (ops == &nn_layer_activation && args && args->kind == NN_Y_SCALAR && preset_act < 0) {
+        /* - activation: tanh */
+        struct nn_activation_args *aa = L->args;
+        aa->alpha = NAN;
+        int k = act_from_node(d, args);
+        if (k < 0) return -1;
+        aa->activation = k;
+        args = NULL;
+    } else {
+        /* skip the activation key in the activation layer's table when preset */
+        struct extra_keys extra = {layer_common, 2};
+        if (ops->flags & NN_LAYER_TAKES_ACTIVATION) extra.n = 3;
+        if (preset_act >= 0) {
+            static const char *const with_act[] = {"name", "inputs", "activation"};
+            extra.keys = with_act;
+            extra.n = 2;
+            struct nn_arg_desc table[8];
+            int nt = 0;
+            for (int i = 0; i < ops->n_args && nt < 8; i++)
+                if (strcmp(ops->args[i].key, "activation")) table[nt++] = ops->args[i];
+            errors += parse_table(d, args, ctx, table, nt, L->args, extra);
+            ((struct nn_activation_args *)L->args)->activation = preset_act;
+        } else {
+            errors += parse_table(d, args, ctx, ops->args, ops->n_args, L->args, extra);
+        }
+    }
+    /* name, inputs, activation */
+    const struct nn_ynode *nm = args ? nn_ymap_get(args, "name") : NULL;
+    if (nm) {
+        if (nm->kind != NN_Y_SCALAR || !nm->str[0] || strlen(nm->str) >= NN_NAME_MAX ||
+            strchr(nm->str, ' ')) {
+            nn_diag_error(d, nm->mark, "%s: 'name' must be a word of at most %d characters, "
+                          "found %s", ctx, NN_NAME_MAX - 1, describe(nm));
+            errors++;
+        } else {
+            L->name = nn_xstrdup(nm->str);
+        }
+    }
+    if (!L->name) {
+        char buf[NN_NAME_MAX];
+        int idx = 0;
+        for (int i = 0; i < NN_LAYER_COUNT; i++)
+            if (nn_layer_kinds[i] == ops) idx = i;
+        snprintf(buf, sizeof buf, "%s_%d", preset_act >= 0 ? kind : ops->name,
+                 ++kind_counts[idx]);
+        L->name = nn_xstrdup(buf);
+    }
+    const struct nn_ynode *in = args ? nn_ymap_get(args, "inputs") : NULL;
+    if (in) {
+        const struct nn_ynode *const *list = (const struct nn_ynode *const *)&in;
+        int n = 1;
+        if (in->kind == NN_Y_SEQ) {
+            list = (const struct nn_ynode *const *)in->items;
+            n = in->n;
+        }
+        if (n < ops->min_inputs || n > ops->max_inputs || n > NN_MAX_INPUTS) {
+            nn_diag_error(d, in->mark, "%s: takes %d input%s, 'inputs' names %d", ctx,
+                          ops->max_inputs, ops->max_inputs == 1 ? "" : "s", n);
+            errors++;
+        } else {
+            L->inputs = nn_xcalloc((size_t)n, sizeof *L->inputs);
+            L->input_marks = nn_xcalloc((size_t)n, sizeof *L->input_marks);
+            for (int i = 0; i < n; i++) {
+                if (list[i]->kind != NN_Y_SCALAR || !list[i]->str[0]) {
+                    nn_diag_error(d, list[i]->mark, "%s: 'inputs' must name layers, found %s",
+                                  ctx, describe(list[i]));
+                    errors++;
+                    continue;
+                }
+                L->inputs[L->n_inputs] = nn_xstrdup(list[i]->str);
+                L->input_marks[L->n_inputs++] = list[i]->mark;
+            }
+        }
+    }
+    const struct nn_ynode *act = args && (ops->flags & NN_LAYER_TAKES_ACTIVATION)
+                                     ? nn_ymap_get(args, "activation") : NULL;
+    if (act) {
+        int k = act_from_node(d, act);
+        if (k < 0) errors++;
+        else L->activation = k;
+        L->act_mark = act->mark;
+    }
+    if (ops == &nn_layer_activation) {
+        struct nn_activation_args *aa = L->args;
+        const struct nn_ynode *al = args ? nn_ymap_get(args, "alpha") : NULL;
+        if (!al) aa->alpha = NAN;
+        else if (aa->activation != NN_ACT_LEAKY_RELU && aa->activation != NN_ACT_ELU) {
+            nn_diag_error(d, al->mark, "%s: 'alpha' applies only to leaky_relu and elu, not %s",
+                          ctx, nn_act_names[aa->activation]);
+            errors++;
+        }
+    }
+    return errors ? -1 : 0;
+}
+
+static void parse_model(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
+{
+    static const char *const keys[] = {"input", "layers"};
+    if (n->kind != NN_Y_MAP) {
+        nn_diag_error(d, n->mark, "model: expected a mapping with 'input' and 'layers', "
+                      "found %s", describe(n));
+        return;
+    }
+    for (int i = 0; i < n->n; i++)
+        if (find_choice(n->keys[i], keys, 2) < 0)
+            bad_choice(d, n->key_marks[i], "key for model", n->keys[i], keys, 2);
+    const struct nn_ynode *in = nn_ymap_get(n, "input");
+    if (!in) {
+        nn_diag_error(d, n->mark, "model: missing required key 'input' (the shape of one "
+                      "sample, [height, width, channels], e.g. [28, 28, 1])");
+    } else if (in->kind != NN_Y_SEQ || in->n < 1 || in->n > 3) {
+        nn_diag_error(d, in->mark, "model: 'input' must be a list [height, width, channels], "
+                      "[height, width] or [features], found %s", describe(in));
+    } else {
+        /* [h, w, c]; [h, w] has one channel; [n] is a flat vector (1, 1, n) */
+        s->input_mark = in->mark;
+        s->input[0] = s->input[1] = s->input[2] = 1;
+        int first = in->n == 1 ? 2 : 0;
+        for (int i = 0; i < in->n; i++) {
+            long long v;
+            if (scalar_long(in->items[i], &v) || v < 1 || v > 65536)
+                nn_diag_error(d, in->items[i]->mark, "model: 'input' sizes must be integers "
+                              "from 1 to 65536, found %s", describe(in->items[i]));
+            else s->input[first + i] = (int)v;
+        }
+    }
+    const struct nn_ynode *ls = nn_ymap_get(n, "layers");
+    if (!ls) {
+        nn_diag_error(d, n->mark, "model: missing required key 'layers' (a list of layers)");
+        return;
+    }
+    if (ls->kind != NN_Y_SEQ || ls->n == 0) {
+        nn_diag_error(d, ls->mark, "model: 'layers' must be a non-empty list of layers, found %s",
+                      ls->kind == NN_Y_SEQ ? "an empty list" : describe(ls));
+        return;
+    }
+    s->layers = nn_xcalloc((size_t)ls->n, sizeof *s->layers);
+    int kind_counts[NN_LAYER_COUNT] = {0};
+    for (int i = 0; i < ls->n; i++) {
+        parse_layer(d, ls->items[i], &s->layers[i], kind_counts);
+        s->n_layers = i + 1;
+    }
+    /* names are unique */
+    for (int i = 0; i < s->n_layers; i++)
+        for (int j = 0; j < i; j++)
+            if (s->layers[i].name && s->layers[j].name &&
+                !strcmp(s->layers[i].name, s->layers[j].name))
+                nn_diag_error(d, s->layers[i].mark, "layer name '%s' is already used by the "
+                              "layer at line %d", s->layers[i].name, s->layers[j].mark.line);
+}
+
+struct nn_spec *nn_spec_from_tree(const struct nn_ynode *root, const char *path,
+                                  struct nn_diag *d)
+{
+    int before = d->n_errors;
+    if (root->kind != NN_Y_MAP) {
+        nn_diag_error(d, root->mark, "a spec must be a mapping with the sections name, seed, "
+                      "data, model and train; found %s", describe(root));
+        return NULL;
+    }
+    struct nn_spec *s = nn_xcalloc(1, sizeof *s);
+    s->path = nn_xstrdup(path ? path : "<spec>");
+    s->seed = 1;
+    static const char *const top[] = {"name", "seed", "data", "model", "train"};
+    for (int i = 0; i < root->n; i++)
+        if (find_choice(root->keys[i], top, NCHOICES(top)) < 0)
+            bad_choice(d, root->key_marks[i], "top-level key", root->keys[i], top, NCHOICES(top));
+    const struct nn_ynode *name = nn_ymap_get(root, "name");
+    if (name && (name->kind != NN_Y_SCALAR || !name->str[0]))
+        nn_diag_error(d, name->mark, "'name' must be a text value, found %s", describe(name));
+    else if (name)
+        s->name = nn_xstrdup(name->str);
+    else {
+        /* the file's base name without extension */
+        const char *b = strrchr(s->path, '/');
+        b = b ? b + 1 : s->path;
+        s->name = nn_xstrdup(b);
+        char *dot = strrchr(s->name, '.');
+        if (dot && dot != s->name) *dot = '\0';
+    }
+    const struct nn_ynode *seed = nn_ymap_get(root, "seed");
+    if (seed) {
+        long long v;
+        if (scalar_long(seed, &v) || v < 0)
+            nn_diag_error(d, seed->mark, "'seed' must be a non-negative integer, found %s",
+                          describe(seed));
+        else s->seed = (uint64_t)v;
+    }
+    parse_data(d, nn_ymap_get(root, "data"), s);
+    const struct nn_ynode *model = nn_ymap_get(root, "model");
+    if (!model) nn_diag_error(d, root->mark, "missing required section 'model' (input and layers)");
+    else parse_model(d, model, s);
+    const struct nn_ynode *train = nn_ymap_get(root, "train");
+    if (!train) nn_diag_error(d, root->mark, "missing required section 'train' (loss, optimizer, "
+                              "metrics, epochs, batch_size)");
+    else parse_train(d, train, s);
+    if (d->n_errors > before) {
+        nn_spec_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct nn_spec *nn_spec_load(const char *path, struct nn_diag *d)
+{
+    struct nn_ynode *root = nn_yaml_parse_file(path, d);
+    if (!root) return NULL;
+    struct nn_spec *s = nn_spec_from_tree(root, path, d);
+    nn_ynode_free(root);
+    return s;
+}
+
+struct nn_spec *nn_spec_from_string(const char *text, size_t len, const char *name,
+                                    struct nn_diag *d)
+{
+    struct nn_ynode *root = nn_yaml_parse_string(text, len, d);
+    if (!root) return NULL;
+    struct nn_spec *s = nn_spec_from_tree(root, name, d);
+    nn_ynode_free(root);
+    return s;
+}
+
+void nn_spec_free(struct nn_spec *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n_layers; i++) {
+        struct nn_layer_spec *L = &s->layers[i];
+        free(L->name);
+        for (int j = 0; j < L->n_inputs; j++) free(L->inputs[j]);
+        free(L->inputs);
+        free(L->input_marks);
+        free(L->args);
+    }
+    free(s->layers);
+    free(s->data.dataset);
+    free(s->data.train_images);
+    free(s->data.train_labels);
+    free(s->data.test_images);
+    free(s->data.test_labels);
+    free(s->name);
+    free(s->path);
+    free(s);
+}

@@ -1,0 +1,201 @@
+/* test_gradcheck.c - central finite differences against every layer's,
+ * activation's and loss's analytic gradient.
+ *
+ * Each case is a small graph; the objective is L = sum(out * R) for a fixed
+ * random R.  The layer under test sits after a layer with parameters, so the
+ * gradient it passes to its input is checked through those parameters'
+ * gradients.  Inputs are random, which keeps them off relu's and maxpool's
+ * kinks for these seeds. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "nnrun/layer.h"
+#include "nnrun/loss.h"
+#include "nnrun/util.h"
+
+#define B 3
+
+static double objective(struct nn_graph *g, const float *R)
+{
+    struct nn_exec x = {g, B, 1, g->params, g->grads, NULL, 5, 3};
+    for (int k = 0; k < g->n_nodes - 1; k++) {
+        const struct nn_node *n = &g->nodes[g->order[k]];
+        n->ops->forward(n, &x);
+    }
+    const struct nn_node *o = &g->nodes[g->output];
+    double L = 0;
+    for (size_t i = 0; i < B * o->size; i++) L += (double)o->out[i] * R[i];
+    return L;
+}
+
+static void analytic(struct nn_graph *g, const float *R)
+{
+    objective(g, R);
+    struct nn_node *o = &g->nodes[g->output];
+    memcpy(o->dout, R, B * o->size * sizeof *R);
+    memset(g->grads, 0, g->n_params * sizeof *g->grads);
+    struct nn_exec x = {g, B, 1, g->params, g->grads, NULL, 5, 3};
+    for (int k = g->n_nodes - 2; k >= 0; k--) {
+        const struct nn_node *n = &g->nodes[g->order[k]];
+        n->ops->backward(n, &x);
+    }
+}
+
+static const char *const cases[] = {
+    /* dense, with and without bias */
+    "model: {input: [5], layers: [{dense: {units: 4}}, {dense: {units: 3, use_bias: false}}]}\n",
+    /* conv2d: same, valid, strides, rectangular kernels, several channels */
+    "model: {input: [6, 5, 2], layers: [{conv2d: {filters: 3, kernel_size: 3, padding: same}},"
+    " {conv2d: {filters: 2, kernel_size: [3, 2], strides: 2, padding: same}}, flatten,"
+    " {dense: {units: 3}}]}\n",
+    "model: {input: [7, 6, 1], layers: [{conv2d: {filters: 2, kernel_size: 2}},"
+    " {conv2d: {filters: 2, kernel_size: 3, strides: [2, 1]}}, flatten, {dense: {units: 3}}]}\n",
+    /* pooling, valid and same, odd sizes */
+    "model: {input: [7, 5, 1], layers: [{conv2d: {filters: 2, kernel_size: 1}},"
+    " {maxpool2d: {pool_size: 2}}, flatten, {dense: {units: 3}}]}\n",
+    "model: {input: [7, 5, 1], layers: [{conv2d: {filters: 2, kernel_size: 1}},"
+    " {maxpool2d: {pool_size: 3, strides: 2, padding: same}}, flatten, {dense: {units: 3}}]}\n",
+    "model: {input: [7, 5, 1], layers: [{conv2d: {filters: 2, kernel_size: 1}},"
+    " {avgpool2d: {pool_size: 2}}, flatten, {dense: {units: 3}}]}\n",
+    "model: {input: [7, 5, 1], layers: [{conv2d: {filters: 2, kernel_size: 1}},"
+    " {avgpool2d: {pool_size: 3, strides: 2, padding: same}}, flatten, {dense: {units: 3}}]}\n",
+    /* every activation, between two dense layers */
+    "model: {input: [5], layers: [{dense: {units: 6}}, linear, {dense: {units: 3}}]}\n",
+    "model: {input: [5], layers: [{dense: {units: 6}}, tanh, {dense: {units: 3}}]}\n",
+    "model: {input: [5], layers: [{dense: {units: 6}}, relu, {dense: {units: 3}}]}\n",
+    "model: {input: [5], layers: [{dense: {units: 6}}, sigmoid, {dense: {units: 3}}]}\n",
+    "model: {input: [5], layers: [{dense: {units: 6}}, softmax, {dense: {units: 3}}]}\n",
+    "model: {input: [5], layers: [{dense: {units: 6}}, {leaky_relu: {alpha: 0.2}},"
+    " {dense: {units: 3}}]}\n",
+    "model: {input: [5], layers: [{dense: {units: 6}}, elu, {dense: {units: 3}}]}\n",
+    /* softmax over channels of an image */
+    "model: {input: [3, 3, 1], layers: [{conv2d: {filters: 4, kernel_size: 2, activation: softmax}},"
+    " flatten, {dense: {units: 3}}]}\n",
+    /* dropout in training mode (the mask is fixed by seed and step) */
+    "model: {input: [5], layers: [{dense: {units: 8}}, {dropout: {rate: 0.5}},"
+    " {dense: {units: 3}}]}\n",
+};
+
+START_TEST(test_layer_gradients)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%sdata: {classes: 3}\ntrain: {loss: mse}\n", cases[_i]);
+    struct nn_graph g;
+    struct nn_spec *s = t_model(yaml, &g);
+    char err[256];
+    ck_assert_int_eq(nn_graph_alloc(&g, B, err, sizeof err), 0);
+    nn_graph_init_params(&g, 11);
+    /* biases start at zero; make them non-trivial */
+    t_fill(g.params, g.n_params, -0.5f, 0.5f, 100 + (uint64_t)_i);
+    t_fill(g.nodes[0].out, B * g.nodes[0].size, -1, 1, 200 + (uint64_t)_i);
+    const struct nn_node *o = &g.nodes[g.output];
+    float *R = malloc(B * o->size * sizeof *R);
+    t_fill(R, B * o->size, -1, 1, 300 + (uint64_t)_i);
+    analytic(&g, R);
+    float *ga = malloc(g.n_params * sizeof *ga);
+    memcpy(ga, g.grads, g.n_params * sizeof *ga);
+    const float h = 3e-3f;
+    double worst = 0;
+    size_t worst_i = 0;
+    for (size_t i = 0; i < g.n_params; i++) {
+        float keep = g.params[i];
+        g.params[i] = keep + h;
+        double lp = objective(&g, R);
+        g.params[i] = keep - h;
+        double lm = objective(&g, R);
+        g.params[i] = keep;
+        double num = (lp - lm) / (2.0 * h);
+        double err_i = fabs(num - ga[i]) / (fabs(num) + fabs(ga[i]) + 1e-2);
+        if (err_i > worst) worst = err_i, worst_i = i;
+    }
+    ck_assert_msg(worst < 5e-3, "case %d: relative error %g at parameter %zu", _i, worst,
+                  worst_i);
+    /* the check is not vacuous: gradients are non-zero */
+    double norm = 0;
+    for (size_t i = 0; i < g.n_params; i++) norm += fabs(ga[i]);
+    ck_assert(norm > 1e-3);
+    free(ga);
+    free(R);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+}
+END_TEST
+
+/* Loss gradients: unfused over probabilities, and fused through a softmax. */
+static double loss_at(enum nn_loss_kind k, const float *p, const uint8_t *y, int C)
+{
+    struct nn_metric_sums m = {0};
+    nn_loss_measure(k, p, y, B, C, &m);
+    return m.loss / B;
+}
+
+static void softmax(const float *z, float *p, int C)
+{
+    for (int b = 0; b < B; b++) {
+        double mx = -1e30, s = 0;
+        for (int c = 0; c < C; c++) mx = fmax(mx, z[b * C + c]);
+        for (int c = 0; c < C; c++) s += exp(z[b * C + c] - mx);
+        for (int c = 0; c < C; c++) p[b * C + c] = (float)(exp(z[b * C + c] - mx) / s);
+    }
+}
+
+START_TEST(test_loss_gradients)
+{
+    enum { C = 4 };
+    static const uint8_t y[B] = {2, 0, 3};
+    for (int k = 0; k < NN_LOSS_COUNT; k++)
+        for (int fused = 0; fused <= nn_loss_fuses_softmax(k); fused++) {
+            float z[B * C], p[B * C], g[B * C];
+            t_fill(z, B * C, -2, 2, 40 + (uint64_t)k);
+            softmax(z, p, C);
+            nn_loss_grad(k, p, y, B, C, fused, g);
+            const float h = 1e-3f;
+            for (int i = 0; i < B * C; i++) {
+                float v[B * C], q[B * C];
+                double lp, lm;
+                memcpy(v, fused ? z : p, sizeof v);
+                v[i] += h;
+                if (fused) softmax(v, q, C);
+                lp = loss_at(k, fused ? q : v, y, C);
+                v[i] -= 2 * h;
+                if (fused) softmax(v, q, C);
+                lm = loss_at(k, fused ? q : v, y, C);
+                double num = (lp - lm) / (2 * h);
+                ck_assert_msg(fabs(num - g[i]) < 2e-3 + 1e-2 * fabs(num),
+                              "loss %s fused %d element %d: numeric %g analytic %g",
+                              nn_loss_names[k], fused, i, num, g[i]);
+            }
+        }
+}
+END_TEST
+
+START_TEST(test_loss_values)
+{
+    /* hand-worked: p_y = 0.5 -> -log 0.5; mse over 2 classes */
+    const float p[B * 2] = {0.5f, 0.5f, 0.9f, 0.1f, 0.2f, 0.8f};
+    const uint8_t y[B] = {0, 0, 0};
+    struct nn_metric_sums m = {0};
+    nn_loss_measure(NN_LOSS_SPARSE_CCE, p, y, B, 2, &m);
+    ck_assert_double_eq_tol(m.loss, -log(0.5) - log(0.9) - log(0.2), 1e-6);
+    ck_assert_double_eq(m.correct, 2);   /* 0.5/0.5 ties go to class 0 */
+    ck_assert_double_eq_tol(m.sq_err, (0.25 + 0.25) / 2 + (0.01 + 0.01) / 2 + (0.64 + 0.64) / 2,
+                            1e-6);
+    ck_assert_int_eq(m.n, 3);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("gradcheck");
+    TCase *tc = tcase_create("gradcheck");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_layer_gradients, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, test_loss_gradients);
+    tcase_add_test(tc, test_loss_values);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return t_run(suite()); }

@@ -1,0 +1,198 @@
+/* test_spec.c - spec parsing, defaults, and every error path with its position. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "nnrun/layer.h"
+#include "nnrun/optim.h"
+
+#define HEAD "name: t\nmodel:\n  input: [28, 28, 1]\n  layers:\n    - flatten\n"
+#define TRAIN "train:\n  loss: sparse_categorical_crossentropy\n  epochs: 1\n"
+
+START_TEST(test_seed_models_parse)
+{
+    struct nn_diag d;
+    nn_diag_init(&d, NULL);
+    struct nn_spec *s = nn_spec_load(SRCDIR "/models/cnn.yaml", &d);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s->name, "fashion-cnn");
+    ck_assert_int_eq(s->n_layers, 6);
+    ck_assert_int_eq(s->train.batch_size, 100);
+    ck_assert_int_eq(s->train.epochs, 10);
+    ck_assert_int_eq(s->train.optim.kind, NN_OPT_RMSPROP);
+    ck_assert_float_eq(s->train.optim.learning_rate, 0.001f);
+    ck_assert_float_eq(s->train.optim.rho, 0.9f);
+    ck_assert_float_eq(s->train.optim.epsilon, 1e-7f);
+    ck_assert_int_eq(s->train.loss, NN_LOSS_SPARSE_CCE);
+    ck_assert_uint_eq(s->train.metrics, (1u << NN_METRIC_ACCURACY) | (1u << NN_METRIC_MSE) |
+                                            (1u << NN_METRIC_LOSS));
+    ck_assert_ptr_eq(s->layers[0].ops, &nn_layer_conv2d);
+    ck_assert_int_eq(s->layers[0].activation, NN_ACT_TANH);
+    ck_assert_str_eq(s->layers[0].name, "conv2d_1");
+    ck_assert_str_eq(s->layers[4].name, "dense_2");
+    ck_assert_float_eq(s->data.divide_by, 255.0f);
+    ck_assert_str_eq(s->data.dataset, "fashion_mnist");
+    nn_spec_free(s);
+    s = nn_spec_load(SRCDIR "/models/dense.yaml", &d);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(s->train.batch_size, 25);
+    ck_assert_int_eq(d.n_errors, 0);
+    nn_spec_free(s);
+    nn_diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_defaults_and_forms)
+{
+    struct nn_spec *s = t_spec(
+        "model:\n  input: [8, 8]\n  layers:\n"
+        "    - conv2d: {filters: 2, kernel_size: [3, 2]}\n"
+        "    - maxpool2d\n"
+        "    - relu\n"
+        "    - leaky_relu: {alpha: 0.1}\n"
+        "    - activation: elu\n"
+        "    - flatten\n"
+        "    - dropout: {rate: 0.25}\n"
+        "    - dense: {units: 10, activation: softmax, name: out}\n"
+        "train:\n  loss: mse\n  optimizer: {name: adam, learning_rate: 0.01}\n");
+    ck_assert_str_eq(s->name, "t");       /* from the file name */
+    ck_assert_int_eq(s->seed, 1);
+    ck_assert_int_eq(s->input[2], 1);     /* [h, w] means one channel */
+    ck_assert_int_eq(s->train.epochs, 1); /* Keras' fit() defaults */
+    ck_assert_int_eq(s->train.batch_size, 32);
+    ck_assert_int_eq(s->train.shuffle, 1);
+    ck_assert_uint_eq(s->train.metrics, 1u << NN_METRIC_LOSS);
+    ck_assert_int_eq(s->train.optim.kind, NN_OPT_ADAM);
+    ck_assert_float_eq(s->train.optim.learning_rate, 0.01f);
+    ck_assert_float_eq(s->train.optim.beta_1, 0.9f);
+    ck_assert_float_eq(s->train.optim.beta_2, 0.999f);
+    ck_assert_ptr_eq(s->layers[2].ops, &nn_layer_activation);
+    const struct nn_activation_args *a = s->layers[3].args;
+    ck_assert_int_eq(a->activation, NN_ACT_LEAKY_RELU);
+    ck_assert_float_eq(a->alpha, 0.1f);
+    a = s->layers[4].args;
+    ck_assert_int_eq(a->activation, NN_ACT_ELU);
+    ck_assert(isnan(a->alpha));
+    ck_assert_str_eq(s->layers[7].name, "out");
+    ck_assert_str_eq(s->data.dataset, "fashion_mnist");
+    nn_spec_free(s);
+    struct nn_optim_spec o;
+    nn_optim_defaults(&o, NN_OPT_SGD);
+    ck_assert_float_eq(o.learning_rate, 0.01f);
+    ck_assert_float_eq(o.momentum, 0.0f);
+    ck_assert_int_eq(o.nesterov, 0);
+}
+END_TEST
+
+/* Bad specs and the exact error each must produce (first line). */
+static const struct {
+    const char *yaml, *error;
+} bad[] = {
+    {HEAD "    - dense: {units: 10, activation: tahn}\n" TRAIN,
+     "t.yaml:6:38: error: unknown activation 'tahn'; expected one of: linear, tanh, relu, "
+     "sigmoid, softmax, leaky_relu, elu (did you mean 'tanh'?)"},
+    {HEAD "    - dens: {units: 10}\n" TRAIN,
+     "t.yaml:6:7: error: unknown layer 'dens'; expected one of: dense, conv2d, maxpool2d, "
+     "avgpool2d, flatten, dropout, activation, tanh, relu, sigmoid, softmax, leaky_relu, elu "
+     "(did you mean 'dense'?)"},
+    {HEAD "    - dense: {unit: 10}\n" TRAIN,
+     "t.yaml:6:15: error: unknown key for dense 'unit'; expected one of: units, use_bias, "
+     "kernel_initializer, bias_initializer, name, inputs, activation (did you mean 'units'?)"},
+    {HEAD "    - dense: {units: -5}\n" TRAIN,
+     "t.yaml:6:22: error: dense: 'units' is -5; it must be >= 1 and <= 16777216"},
+    {HEAD "    - dense: {units: 1000000000000}\n" TRAIN,
+     "t.yaml:6:22: error: dense: 'units' is 1000000000000; it must be >= 1 and <= 16777216"},
+    {HEAD "    - dense: {units: ten}\n" TRAIN,
+     "t.yaml:6:22: error: dense: 'units' must be an integer, found 'ten'"},
+    {HEAD "    - dense: {units: 10}\n" "train:\n  loss: mse\n  epochs: 0\n",
+     "t.yaml:9:11: error: train: 'epochs' is 0; it must be >= 1 and <= 1000000"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  batch_size: 0\n",
+     "t.yaml:10:15: error: train: 'batch_size' is 0; it must be >= 1 and <= 1000000"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: adamw\n",
+     "t.yaml:10:14: error: unknown optimizer 'adamw'; expected one of: sgd, rmsprop, adam "
+     "(did you mean 'adam'?)"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: {name: sgd, momentum: 1.5}\n",
+     "t.yaml:10:36: error: optimizer sgd: 'momentum' is 1.5; it must be >= 0 and < 1"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: {name: sgd, rho: 0.5}\n",
+     "t.yaml:10:26: error: unknown key for optimizer sgd 'rho'; expected one of: "
+     "learning_rate, momentum, nesterov, name"},
+    {HEAD "    - dense: {units: 10}\n" "train:\n  loss: sparse_categorical_crossentropi\n",
+     "t.yaml:8:9: error: unknown loss 'sparse_categorical_crossentropi'; expected one of: "
+     "sparse_categorical_crossentropy, categorical_crossentropy, mse (did you mean "
+     "'sparse_categorical_crossentropy'?)"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  metrics: [accuracyy]\n",
+     "t.yaml:10:13: error: unknown metric 'accuracyy'; expected one of: accuracy, mse, loss "
+     "(did you mean 'accuracy'?)"},
+    {HEAD "    - dense: {units: 10}\n" "trian:\n  loss: mse\n",
+     "t.yaml:7:1: error: unknown top-level key 'trian'; expected one of: name, seed, data, "
+     "model, train (did you mean 'train'?)"},
+    {HEAD "    - dense: {units: 10}\n",
+     "t.yaml:1:1: error: missing required section 'train'"},
+    {"name: t\n" TRAIN, "t.yaml:1:1: error: missing required section 'model'"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "train:\n  loss: mse\n",
+     "t.yaml:10:1: error: duplicate key 'train' (first given at line 7, column 1)"},
+    {HEAD "    - dense: {units: 10\n" TRAIN, "t.yaml:7:6: error: invalid YAML: did not find expected ',' or '}' (while parsing a flow "
+     "mapping at line 6, column 14)"},
+    {"name: &a t\n" "model: *a\n", "t.yaml:1:7: error: YAML anchor found"},
+    {"model:\n  input: [28, 28, 1]\n  layers:\n    - dense: {units: 10}\n" TRAIN,
+     "t.yaml:4:7: error: layer 'dense_1' (dense) needs a flat input, but 'input' gives "
+     "[28, 28, 1]; add a flatten layer before it"},
+    {HEAD "    - dense: {units: 30}\n" TRAIN,
+     "t.yaml:6:7: error: the last layer 'dense_1' gives [1, 1, 30], but the loss needs one "
+     "value per class: [10] (data.classes)"},
+    {HEAD "    - dense: {units: 10, inputs: [flaten_1]}\n" TRAIN,
+     "t.yaml:6:35: error: layer 'dense_1': input 'flaten_1' names no layer (did you mean "
+     "'flatten_1'?)"},
+    {"model:\n  input: [4]\n  layers:\n    - dense: {units: 10, name: a, inputs: b}\n"
+     "    - dense: {units: 10, name: b, inputs: a}\n" TRAIN,
+     "t.yaml:4:7: error: layer 'a' is part of a cycle: its inputs lead back to itself"},
+    {"model:\n  input: [2, 2, 1]\n  layers:\n    - conv2d: {filters: 1, kernel_size: 3}\n"
+     "    - flatten\n    - dense: {units: 10}\n" TRAIN,
+     "t.yaml:4:7: error: layer 'conv2d_1' (conv2d): kernel 3x3 is larger than its input "
+     "[2, 2, 1] with padding valid"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "data: {dataset: mnist}\n",
+     "t.yaml:10:17: error: unknown dataset 'mnist'; expected one of: fashion_mnist"},
+    {HEAD "    - dropout: {rate: 1}\n    - dense: {units: 10}\n" TRAIN,
+     "t.yaml:6:23: error: dropout: 'rate' is 1; it must be >= 0 and < 1"},
+    {HEAD "    - conv2d: {filters: 4, kernel_size: [3, 3, 3]}\n" TRAIN,
+     "t.yaml:6:41: error: conv2d: 'kernel_size' must be an integer or a list of 2 integers "
+     "[height, width], found a list of 3"},
+    {HEAD "    - dense: {units: 10, use_bias: maybe}\n" TRAIN,
+     "t.yaml:6:36: error: dense: 'use_bias' must be true or false, found 'maybe'"},
+    {"- 1\n- 2\n", "t.yaml:1:1: error: a spec must be a mapping"},
+    {"", "t.yaml:1:1: error: the spec is empty"},
+};
+
+START_TEST(test_bad_spec)
+{
+    const char *got = t_errors(bad[_i].yaml);
+    ck_assert_msg(got != NULL, "case %d: no error for:\n%s", _i, bad[_i].yaml);
+    ck_assert_msg(strncmp(got, bad[_i].error, strlen(bad[_i].error)) == 0,
+                  "case %d:\n expected: %s\n got:      %s", _i, bad[_i].error, got);
+}
+END_TEST
+
+START_TEST(test_suggest)
+{
+    static const char *const c[] = {"tanh", "relu", "softmax"};
+    ck_assert_str_eq(nn_suggest("tahn", c, 3), "tanh");
+    ck_assert_str_eq(nn_suggest("softmx", c, 3), "softmax");
+    ck_assert_ptr_null(nn_suggest("convolution", c, 3));
+    ck_assert_ptr_null(nn_suggest("ab", c, 3));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("spec");
+    TCase *tc = tcase_create("spec");
+    tcase_add_test(tc, test_seed_models_parse);
+    tcase_add_test(tc, test_defaults_and_forms);
+    tcase_add_loop_test(tc, test_bad_spec, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(tc, test_suggest);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return t_run(suite()); }
