@@ -11,6 +11,15 @@
 
 #include <stddef.h>
 
+/* Hot kernels are compiled twice, for x86-64-v3 (AVX2 + FMA) and for the
+ * baseline, and the loader picks one for the running CPU (function
+ * multi-versioning); other architectures build the plain version. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(NN_NO_CLONES)
+#define NN_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NN_HOT
+#endif
+
 /* C[M,N] (+)= A[M,K] . B[K,N] */
 void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                 float *C, int ldc, int acc);

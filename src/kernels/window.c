@@ -72,8 +72,3 @@ void nn_tanh_ref(const float *x, float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
 }
-
-void nn_tanh(const float *x, float *y, size_t n)
-{
-    nn_tanh_ref(x, y, n);
-}
