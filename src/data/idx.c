@@ -14,7 +14,7 @@
 
 #include "nnrun/data.h"
 
-#define IDX_MAX_BYTES ((size_t)1 << 32)     /* largest payload accepted: 4 GiB */
+#define IDX_MAX_BYTES ((uint64_t)1 << 32)   /* largest payload accepted: 4 GiB */
 #define IDX_CHUNK (1u << 30)                /* bytes per gzread/gzwrite call (< INT_MAX) */
 #define IDX_FIRST_ALLOC ((size_t)64 << 20)  /* grow beyond this only as data arrives */
 #define IDX_MAX_RANK 255

@@ -1,8 +1,14 @@
-/* gemm.c - the three matrix products the layers need, and their references.
+/* gemm.c - the matrix products the layers need, and their references.
  *
- * Loops are ordered so the innermost one runs over contiguous memory with
- * no dependence between iterations, which the compiler vectorizes; rows of
- * C are independent, so the pool splits them.
+ * Two register-blocked kernels cover the three shapes:
+ *  - "panel" (nn, tn): C[i, j..j+16) += A(i,k) * B[k, j..j+16), 4 rows at a
+ *    time, 8 vector accumulators; A may be strided either way, B's rows are
+ *    contiguous.  Used where N is a multiple of 8 or large.
+ *  - "dot" (nt): C[i,j] = sum_k A[i,k] B[j,k] with 8-lane partial sums,
+ *    4x2 outputs at a time.  Used where K is long and N small.
+ * Every output element is computed by the same sequence of operations
+ * whichever block or chunk it falls in, so results do not depend on how
+ * rows are split between threads.
  */
 #include <string.h>
 
@@ -44,51 +50,150 @@ void nn_gemm_nt_ref(int M, int N, int K, const float *A, int lda, const float *B
         }
 }
 
-/* ---- fast versions ------------------------------------------------------- */
+/* ---- the panel kernel ----------------------------------------------------- */
 
-/* C[i,:] (+)= sum_k A[i,k] B[k,:]: broadcast A[i,k], stream B's row k. */
-void nn_gemm_nn(int M, int N, int K, const float *restrict A, int lda,
-                const float *restrict B, int ldb, float *restrict C, int ldc, int acc)
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));   /* unaligned access */
+#define LD(p) (*(const v8u *)(p))
+#define ST(p, v) (*(v8u *)(p) = (v))
+
+/* C[R rows, 16) (+)= A(R rows, K) . B[K, 16); A(i,k) = A[i*rs + k*cs]. */
+static inline __attribute__((always_inline)) void panel16(int R, int K, const float *A,
+                                                          size_t rs, size_t cs, const float *B,
+                                                          size_t ldb, float *C, size_t ldc,
+                                                          int acc)
 {
-    for (int i = 0; i < M; i++) {
-        float *restrict c = C + (size_t)i * ldc;
-        const float *a = A + (size_t)i * lda;
-        if (!acc) memset(c, 0, (size_t)N * sizeof *c);
-        for (int k = 0; k < K; k++) {
-            const float aik = a[k];
-            const float *restrict b = B + (size_t)k * ldb;
-            for (int j = 0; j < N; j++) c[j] += aik * b[j];
+    v8 c[4][2];
+    for (int r = 0; r < R; r++) {
+        c[r][0] = acc ? (v8)LD(C + r * ldc) : (v8){0};
+        c[r][1] = acc ? (v8)LD(C + r * ldc + 8) : (v8){0};
+    }
+    for (int k = 0; k < K; k++) {
+        const v8 b0 = LD(B + k * ldb), b1 = LD(B + k * ldb + 8);
+        for (int r = 0; r < R; r++) {
+            const float a = A[r * rs + k * cs];
+            c[r][0] += a * b0;
+            c[r][1] += a * b1;
         }
+    }
+    for (int r = 0; r < R; r++) {
+        ST(C + r * ldc, c[r][0]);
+        ST(C + r * ldc + 8, c[r][1]);
     }
 }
 
-/* C[i,:] (+)= sum_k A[k,i] B[k,:] */
-void nn_gemm_tn(int M, int N, int K, const float *restrict A, int lda,
-                const float *restrict B, int ldb, float *restrict C, int ldc, int acc)
+/* The same for 8 columns. */
+static inline __attribute__((always_inline)) void panel8(int R, int K, const float *A, size_t rs,
+                                                         size_t cs, const float *B, size_t ldb,
+                                                         float *C, size_t ldc, int acc)
 {
-    for (int i = 0; i < M; i++) {
-        float *restrict c = C + (size_t)i * ldc;
-        if (!acc) memset(c, 0, (size_t)N * sizeof *c);
-        for (int k = 0; k < K; k++) {
-            const float aki = A[(size_t)k * lda + i];
-            const float *restrict b = B + (size_t)k * ldb;
-            for (int j = 0; j < N; j++) c[j] += aki * b[j];
+    v8 c[4];
+    for (int r = 0; r < R; r++) c[r] = acc ? (v8)LD(C + r * ldc) : (v8){0};
+    for (int k = 0; k < K; k++) {
+        const v8 b0 = LD(B + k * ldb);
+        for (int r = 0; r < R; r++) c[r] += A[r * rs + k * cs] * b0;
+    }
+    for (int r = 0; r < R; r++) ST(C + r * ldc, c[r]);
+}
+
+/* Columns left over after the 8-wide panels, one element at a time with the
+ * same operation order (start from C or 0, add a*b for k increasing). */
+static inline void panel_tail(int R, int n, int K, const float *A, size_t rs, size_t cs,
+                              const float *B, size_t ldb, float *C, size_t ldc, int acc)
+{
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < n; j++) {
+            float s = acc ? C[r * ldc + j] : 0.0f;
+            for (int k = 0; k < K; k++) s += A[r * rs + k * cs] * B[k * ldb + j];
+            C[r * ldc + j] = s;
         }
+}
+
+NN_HOT static void panel_gemm(int M, int N, int K, const float *A, size_t rs, size_t cs,
+                              const float *B, size_t ldb, float *C, size_t ldc, int acc)
+{
+    int i = 0;
+    for (; i + 4 <= M; i += 4) {
+        const float *a = A + i * rs;
+        float *c = C + i * ldc;
+        int j = 0;
+        for (; j + 16 <= N; j += 16) panel16(4, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+        for (; j + 8 <= N; j += 8) panel8(4, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+        if (j < N) panel_tail(4, N - j, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+    }
+    for (; i < M; i++) {
+        const float *a = A + i * rs;
+        float *c = C + i * ldc;
+        int j = 0;
+        for (; j + 16 <= N; j += 16) panel16(1, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+        for (; j + 8 <= N; j += 8) panel8(1, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+        if (j < N) panel_tail(1, N - j, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
     }
 }
 
-/* C[i,j] (+)= dot(A[i,:], B[j,:]) */
-void nn_gemm_nt(int M, int N, int K, const float *restrict A, int lda,
-                const float *restrict B, int ldb, float *restrict C, int ldc, int acc)
+void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                int ldc, int acc)
 {
-    for (int i = 0; i < M; i++) {
-        const float *a = A + (size_t)i * lda;
-        for (int j = 0; j < N; j++) {
-            const float *b = B + (size_t)j * ldb;
-            float s = 0;
-            for (int k = 0; k < K; k++) s += a[k] * b[k];
-            C[(size_t)i * ldc + j] = acc ? C[(size_t)i * ldc + j] + s : s;
+    panel_gemm(M, N, K, A, (size_t)lda, 1, B, (size_t)ldb, C, (size_t)ldc, acc);
+}
+
+void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                int ldc, int acc)
+{
+    panel_gemm(M, N, K, A, 1, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc, acc);
+}
+
+/* ---- the dot kernel --------------------------------------------------------- */
+
+static inline float hsum(v8 v)
+{
+    /* fixed order: pairs, then quads, then the two halves */
+    float s0 = v[0] + v[1], s1 = v[2] + v[3], s2 = v[4] + v[5], s3 = v[6] + v[7];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* C[R rows, Q cols] (+)= A[R, K] . B[Q, K]^T */
+static inline __attribute__((always_inline)) void dot_block(int R, int Q, int K, const float *A,
+                                                            size_t lda, const float *B,
+                                                            size_t ldb, float *C, size_t ldc,
+                                                            int acc)
+{
+    v8 s[4][2];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < Q; q++) s[r][q] = (v8){0};
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        v8 b[2];
+        for (int q = 0; q < Q; q++) b[q] = LD(B + q * ldb + k);
+        for (int r = 0; r < R; r++) {
+            const v8 a = LD(A + r * lda + k);
+            for (int q = 0; q < Q; q++) s[r][q] += a * b[q];
         }
+    }
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < Q; q++) {
+            float t = hsum(s[r][q]);
+            for (int kk = k; kk < K; kk++) t += A[r * lda + kk] * B[q * ldb + kk];
+            C[r * ldc + q] = acc ? C[r * ldc + q] + t : t;
+        }
+}
+
+NN_HOT void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                       float *C, int ldc, int acc)
+{
+    const size_t la = (size_t)lda, lb = (size_t)ldb, lc = (size_t)ldc;
+    int i = 0;
+    for (; i + 4 <= M; i += 4) {
+        int j = 0;
+        for (; j + 2 <= N; j += 2)
+            dot_block(4, 2, K, A + i * la, la, B + j * lb, lb, C + i * lc + j, lc, acc);
+        if (j < N) dot_block(4, 1, K, A + i * la, la, B + j * lb, lb, C + i * lc + j, lc, acc);
+    }
+    for (; i < M; i++) {
+        int j = 0;
+        for (; j + 2 <= N; j += 2)
+            dot_block(1, 2, K, A + i * la, la, B + j * lb, lb, C + i * lc + j, lc, acc);
+        if (j < N) dot_block(1, 1, K, A + i * la, la, B + j * lb, lb, C + i * lc + j, lc, acc);
     }
 }
 
@@ -112,9 +217,9 @@ static void gemm_rows(void *ctx, size_t r0, size_t r1)
 
 static void pgemm(struct nn_pool *p, struct gemm_job *j, int M)
 {
-    /* chunks of about 64k multiply-adds, at least one row */
+    /* chunks of about 256k multiply-adds, in whole blocks of 4 rows */
     size_t per_row = (size_t)j->N * (size_t)j->K + 1;
-    size_t grain = 65536 / per_row + 1;
+    size_t grain = (262144 / per_row + 4) & ~(size_t)3;
     nn_pool_for(p, (size_t)M, grain, gemm_rows, j);
 }
 

@@ -22,7 +22,7 @@ void nn_window_plan(struct nn_window *wd, int same)
     }
 }
 
-void nn_im2col(const struct nn_window *wd, const float *x, float *col)
+NN_HOT void nn_im2col(const struct nn_window *wd, const float *x, float *col)
 {
     const int C = wd->c, rowlen = wd->kw * C;
     for (int oy = 0; oy < wd->oh; oy++)
@@ -37,7 +37,8 @@ void nn_im2col(const struct nn_window *wd, const float *x, float *col)
                 }
                 const float *src = x + (size_t)iy * wd->w * C;
                 if (x0 >= 0 && x0 + wd->kw <= wd->w) {
-                    memcpy(dst, src + (size_t)x0 * C, (size_t)rowlen * sizeof *dst);
+                    const float *s = src + (size_t)x0 * C;
+                    for (int t = 0; t < rowlen; t++) dst[t] = s[t];
                     continue;
                 }
                 for (int kx = 0; kx < wd->kw; kx++) {
@@ -49,7 +50,7 @@ void nn_im2col(const struct nn_window *wd, const float *x, float *col)
         }
 }
 
-void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx)
+NN_HOT void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx)
 {
     const int C = wd->c, rowlen = wd->kw * C;
     for (int oy = 0; oy < wd->oh; oy++)

@@ -83,7 +83,8 @@ static void conv_fwd_samples(void *ctx, size_t s0, size_t s1)
         nn_im2col(&j->wd, in->out + s * in->size, col);
         if (n->n_params > n->n_weights) {
             const float *b = j->W + n->n_weights;
-            for (int m = 0; m < M; m++) memcpy(y + (size_t)m * F, b, (size_t)F * sizeof *y);
+            for (int m = 0; m < M; m++)
+                for (int f = 0; f < F; f++) y[(size_t)m * F + f] = b[f];
             nn_gemm_nn(M, F, P, col, P, j->W, F, y, F, 1);
         } else {
             nn_gemm_nn(M, F, P, col, P, j->W, F, y, F, 0);

@@ -1,5 +1,8 @@
-/* dense.c - fully connected layer: y[B,N] = x[B,K] . W[K,N] + b[N].
- * W is stored [K, N] (Keras' kernel layout), then b. The input must be flat. */
+/* dense.c - fully connected layer: y[B,N] = x[B,K] . W[N,K]^T + b[N].
+ * W is stored [N, K] (one row of K weights per unit, as PyTorch's Linear;
+ * Keras' kernel is its transpose), then b.  The input must be flat.
+ *   forward:  y = x . W^T          (dot kernel: long rows of K)
+ *   backward: dW += dy^T . x;  db += sum_b dy;  dx (+)= dy . W   (panel kernel) */
 #include "args.h"
 #include "nnrun/kernels.h"
 
@@ -43,7 +46,7 @@ static void dense_forward(const struct nn_node *n, struct nn_exec *x)
     const struct nn_node *in = nn_input(x, n, 0);
     const int B = x->batch, K = (int)in->size, N = n->c;
     const float *W = x->params + n->param_off;
-    nn_pgemm_nn(x->pool, B, N, K, in->out, K, W, N, n->out, N, 0);
+    nn_pgemm_nt(x->pool, B, N, K, in->out, K, W, K, n->out, N, 0);
     if (n->n_params > n->n_weights) {
         const float *b = W + n->n_weights;
         for (int i = 0; i < B; i++)
@@ -57,15 +60,15 @@ static void dense_backward(const struct nn_node *n, struct nn_exec *x)
     const int B = x->batch, K = (int)in->size, N = n->c;
     const float *W = x->params + n->param_off;
     float *dW = x->grads + n->param_off;
-    /* dW[K,N] += x^T . dy */
-    nn_pgemm_tn(x->pool, K, N, B, in->out, K, n->dout, N, dW, N, 1);
+    /* dW[N,K] += dy^T . x */
+    nn_pgemm_tn(x->pool, N, K, B, n->dout, N, in->out, K, dW, K, 1);
     if (n->n_params > n->n_weights) {
         float *db = dW + n->n_weights;
         for (int i = 0; i < B; i++)
             for (int j = 0; j < N; j++) db[j] += n->dout[(size_t)i * N + j];
     }
-    /* dx[B,K] (+)= dy . W^T */
-    if (n->needs_dinput) nn_pgemm_nt(x->pool, B, K, N, n->dout, N, W, N, in->dout, K, n->din_acc[0]);
+    /* dx[B,K] (+)= dy . W */
+    if (n->needs_dinput) nn_pgemm_nn(x->pool, B, K, N, n->dout, N, W, K, in->dout, K, n->din_acc[0]);
 }
 
 const struct nn_layer_ops nn_layer_dense = {

@@ -72,6 +72,29 @@ static void clip(const struct nn_window *wd, int oy, int ox, int *y0, int *y1, i
     if (*x1 > wd->w) *x1 = wd->w;
 }
 
+/* max over one window for C channels; branch-free so the channel loop
+ * vectorizes.  The first maximum in window order wins. */
+NN_HOT static void max_window(const float *restrict xs, int w, int C, int y0, int y1, int x0,
+                              int x1, float *restrict yo, float *restrict ao)
+{
+    /* offsets stay below 2^24 (checked by infer), so int and float hold them */
+    const int first = (y0 * w + x0) * C;
+    for (int c = 0; c < C; c++) {
+        yo[c] = xs[first + c];
+        ao[c] = (float)(first + c);
+    }
+    for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++) {
+            const int off = (iy * w + ix) * C;
+            for (int c = 0; c < C; c++) {
+                const float v = xs[off + c];
+                const int m = v > yo[c];
+                yo[c] = m ? v : yo[c];
+                ao[c] = m ? (float)(off + c) : ao[c];
+            }
+        }
+}
+
 static void max_fwd(void *ctx, size_t s0, size_t s1)
 {
     const struct pool_job *j = ctx;
@@ -85,18 +108,8 @@ static void max_fwd(void *ctx, size_t s0, size_t s1)
             for (int ox = 0; ox < wd->ow; ox++) {
                 int y0, y1, x0, x1;
                 clip(wd, oy, ox, &y0, &y1, &x0, &x1);
-                float *yo = y + ((size_t)oy * wd->ow + ox) * C;
-                float *ao = arg + ((size_t)oy * wd->ow + ox) * C;
-                for (int c = 0; c < C; c++) yo[c] = -FLT_MAX;
-                for (int iy = y0; iy < y1; iy++)
-                    for (int ix = x0; ix < x1; ix++) {
-                        size_t off = ((size_t)iy * wd->w + ix) * C;
-                        for (int c = 0; c < C; c++)
-                            if (xs[off + c] > yo[c]) {
-                                yo[c] = xs[off + c];
-                                ao[c] = (float)(off + c);
-                            }
-                    }
+                size_t o = ((size_t)oy * wd->ow + ox) * C;
+                max_window(xs, wd->w, C, y0, y1, x0, x1, y + o, arg + o);
             }
     }
 }
@@ -174,6 +187,11 @@ static void run(const struct nn_node *n, struct nn_exec *x, nn_task_fn fn)
 static int maxpool_infer(struct nn_node *n, const struct nn_graph *g, struct nn_diag *d)
 {
     if (pool2d_infer(n, g, d)) return -1;
+    if (g->nodes[n->inputs[0]].size >= (size_t)1 << 24) {
+        nn_diag_error(d, n->mark, "layer '%s' (maxpool2d): its input has %zu values per sample; "
+                      "at most 16777215 are supported", n->name, g->nodes[n->inputs[0]].size);
+        return -1;
+    }
     n->scratch_per_sample = (size_t)n->h * n->w * n->c;   /* argmax offsets */
     return 0;
 }
