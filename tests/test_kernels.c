@@ -83,7 +83,7 @@ START_TEST(test_im2col_adjoint)
             float *y = malloc(nc * sizeof *y), *dx = calloc(nx, sizeof *dx);
             t_fill(x, nx, -1, 1, 9);
             t_fill(y, nc, -1, 1, 10);
-            nn_im2col(&wd, x, col);
+            nn_im2col(&wd, x, col, 0);
             nn_col2im(&wd, y, dx);
             double a = 0, b = 0;
             for (size_t i = 0; i < nc; i++) a += (double)col[i] * y[i];

@@ -48,6 +48,7 @@ struct nn_node {
     int fan_in, fan_out;             /* for initializers */
     int kernel_init, bias_init;      /* enum nn_init */
     size_t scratch_per_sample;       /* floats of scratch per batch row */
+    size_t scratch_fixed;            /* floats of scratch independent of the batch */
     uint64_t flops;                  /* forward FLOPs per sample */
     int needs_dinput;                /* backward must produce input gradients */
     unsigned char din_acc[NN_MAX_INPUTS]; /* 1: add into inputs[i]'s dout; 0: this node

@@ -59,8 +59,10 @@ struct nn_window {
 /* Output size and leading padding for Keras' 'valid' / 'same'. */
 void nn_window_plan(struct nn_window *wd, int same);
 
-/* col[oh*ow, kh*kw*c] <- patches of one sample x[h,w,c] (zero outside). */
-void nn_im2col(const struct nn_window *wd, const float *x, float *col);
+/* col[oh*ow, kh*kw*c + ones] <- patches of one sample x[h,w,c] (zero
+ * outside); with ones = 1 each row ends with a 1, so that a product with
+ * [W; b] adds the bias and the weight gradient's product yields db too. */
+void nn_im2col(const struct nn_window *wd, const float *x, float *col, int ones);
 /* dx[h,w,c] += patches' gradients dcol[oh*ow, kh*kw*c]. */
 void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -292,7 +293,8 @@ int nn_idx_write(const char *path, const uint8_t *data, int rank, const uint32_t
     if (bad) {
         if (!e) e = errno;
         snprintf(err, n_err, "%s: write failed: %s", path, e ? strerror(e) : "I/O error");
-        unlink(path);
+        struct stat st;   /* drop the partial file, but never a device such as /dev/full */
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) unlink(path);
         return -1;
     }
     return 0;

@@ -233,19 +233,27 @@ static size_t act_floats_per_row(const struct nn_graph *g)
     return t;
 }
 
+/* Floats of scratch that do not grow with the batch. */
+static size_t fixed_floats(const struct nn_graph *g)
+{
+    size_t t = 0;
+    for (int v = 1; v < g->n_nodes; v++) t = nn_add_size(t, g->nodes[v].scratch_fixed);
+    return t;
+}
+
 size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch)
 {
     /* parameters, gradients and two optimizer states */
     size_t p = nn_mul_size(4 * sizeof(float), g->n_params);
     size_t a = nn_mul_size(nn_mul_size(act_floats_per_row(g), (size_t)max_batch), sizeof(float));
-    return nn_add_size(p, a);
+    return nn_add_size(nn_add_size(p, a), nn_mul_size(fixed_floats(g), sizeof(float)));
 }
 
 int nn_graph_alloc(struct nn_graph *g, int max_batch, char *err, size_t n_err)
 {
     size_t rows = (size_t)max_batch;
     g->max_batch = max_batch;
-    g->act_floats = nn_mul_size(act_floats_per_row(g), rows);
+    g->act_floats = nn_add_size(nn_mul_size(act_floats_per_row(g), rows), fixed_floats(g));
     g->params = nn_alloc_floats(g->n_params);
     g->grads = nn_alloc_floats(g->n_params);
     g->act_block = g->act_floats == SIZE_MAX ? NULL : nn_alloc_floats(g->act_floats);
@@ -267,8 +275,8 @@ int nn_graph_alloc(struct nn_graph *g, int max_batch, char *err, size_t n_err)
             n->out = p, p += rows * n->size;
             n->dout = p, p += rows * n->size;
         }
-        n->scratch = n->scratch_per_sample ? p : NULL;
-        p += rows * n->scratch_per_sample;
+        n->scratch = n->scratch_per_sample || n->scratch_fixed ? p : NULL;
+        p += rows * n->scratch_per_sample + n->scratch_fixed;
     }
     /* the input's dout is never written: nothing upstream needs it */
     return 0;

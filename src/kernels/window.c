@@ -22,12 +22,14 @@ void nn_window_plan(struct nn_window *wd, int same)
     }
 }
 
-NN_HOT void nn_im2col(const struct nn_window *wd, const float *x, float *col)
+NN_HOT void nn_im2col(const struct nn_window *wd, const float *x, float *col, int ones)
 {
     const int C = wd->c, rowlen = wd->kw * C;
+    const size_t ld = (size_t)wd->kh * rowlen + (ones ? 1 : 0);
     for (int oy = 0; oy < wd->oh; oy++)
         for (int ox = 0; ox < wd->ow; ox++) {
-            float *dst = col + ((size_t)oy * wd->ow + ox) * (size_t)wd->kh * rowlen;
+            float *dst = col + ((size_t)oy * wd->ow + ox) * ld;
+            if (ones) dst[ld - 1] = 1.0f;
             int x0 = ox * wd->sw - wd->pl;
             for (int ky = 0; ky < wd->kh; ky++, dst += rowlen) {
                 int iy = oy * wd->sh - wd->pt + ky;

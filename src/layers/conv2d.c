@@ -1,9 +1,14 @@
 /* conv2d.c - 2-D convolution over NHWC data by im2col and matrix products.
  *
- * W is stored [kh, kw, C, F] = [P, F] (Keras' kernel layout), then b[F].
- *   forward:  col[B*OH*OW, P] = im2col(x);  y = col . W + b
- *   backward: dW += col^T . dy;  db += sum(dy);  dx += col2im(dy . W^T)
- * The scratch tensor keeps col from forward to backward and then holds dcol.
+ * W is stored [kh, kw, C, F] = [P, F] (Keras' kernel layout), then b[F], so
+ * the parameters form one [P+1, F] matrix Wb.  With a bias, each im2col row
+ * ends with a 1 (P1 = P + 1 columns), which makes the bias part of the
+ * products:
+ *   forward:  col[B*OH*OW, P1] = im2col(x);  y = col . Wb
+ *   backward: [dW; db] += col^T . dy  (split over fixed batch chunks, the
+ *             partial sums added in chunk order);  dx (+)= col2im(dy . W^T)
+ * The scratch keeps col from forward to backward, then holds dcol; the fixed
+ * scratch holds the chunks' partial gradients.
  */
 #include <string.h>
 
@@ -30,6 +35,8 @@ static const struct nn_arg_desc conv2d_keys[] = {
     NN_ARG_BIAS_INIT(struct conv2d_args),
 };
 
+#define DW_CHUNKS 8   /* weight-gradient partial sums: fixed, not per thread */
+
 static void conv_window(const struct nn_node *n, const struct nn_node *in, struct nn_window *wd)
 {
     const struct conv2d_args *a = n->args;
@@ -53,14 +60,16 @@ static int conv2d_infer(struct nn_node *n, const struct nn_graph *g, struct nn_d
         return -1;
     }
     size_t P = (size_t)wd.kh * wd.kw * wd.c, F = (size_t)a->filters;
+    size_t P1 = P + (a->use_bias ? 1 : 0);
     n->h = wd.oh, n->w = wd.ow, n->c = a->filters;
     n->n_weights = P * F;
-    n->n_params = P * F + (a->use_bias ? F : 0);
+    n->n_params = P1 * F;
     n->fan_in = (int)P;
     n->fan_out = (int)((size_t)wd.kh * wd.kw * F);
     n->kernel_init = a->kernel_init;
     n->bias_init = a->bias_init;
-    n->scratch_per_sample = (size_t)wd.oh * wd.ow * P;
+    n->scratch_per_sample = (size_t)wd.oh * wd.ow * P1;
+    n->scratch_fixed = DW_CHUNKS * P1 * F;
     n->flops = 2 * (size_t)wd.oh * wd.ow * P * F;
     return 0;
 }
@@ -69,45 +78,68 @@ struct conv_job {
     const struct nn_node *n;
     struct nn_exec *x;
     struct nn_window wd;
+    int M, P, P1, F;            /* positions per sample, patch, patch + bias, filters */
     const float *W;
+    float *dW;
+    float *partial;             /* DW_CHUNKS x [P1, F] */
+    size_t n_chunks;
 };
+
+static void conv_plan(struct conv_job *j, const struct nn_node *n, struct nn_exec *x)
+{
+    memset(j, 0, sizeof *j);
+    j->n = n;
+    j->x = x;
+    conv_window(n, nn_input(x, n, 0), &j->wd);
+    j->M = j->wd.oh * j->wd.ow;
+    j->P = j->wd.kh * j->wd.kw * j->wd.c;
+    j->P1 = (int)(n->n_params / (size_t)n->c);
+    j->F = n->c;
+    j->W = x->params + n->param_off;
+    j->dW = x->grads + n->param_off;
+    j->partial = n->scratch + (size_t)x->g->max_batch * n->scratch_per_sample;
+}
 
 static void conv_fwd_samples(void *ctx, size_t s0, size_t s1)
 {
     const struct conv_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
-    const int M = j->wd.oh * j->wd.ow, P = j->wd.kh * j->wd.kw * j->wd.c, F = n->c;
     for (size_t s = s0; s < s1; s++) {
-        float *col = n->scratch + s * (size_t)M * P;
-        float *y = n->out + s * n->size;
-        nn_im2col(&j->wd, in->out + s * in->size, col);
-        if (n->n_params > n->n_weights) {
-            const float *b = j->W + n->n_weights;
-            for (int m = 0; m < M; m++)
-                for (int f = 0; f < F; f++) y[(size_t)m * F + f] = b[f];
-            nn_gemm_nn(M, F, P, col, P, j->W, F, y, F, 1);
-        } else {
-            nn_gemm_nn(M, F, P, col, P, j->W, F, y, F, 0);
-        }
+        float *col = n->scratch + s * n->scratch_per_sample;
+        nn_im2col(&j->wd, in->out + s * in->size, col, j->P1 > j->P);
+        nn_gemm_nn(j->M, j->F, j->P1, col, j->P1, j->W, j->F, n->out + s * n->size, j->F, 0);
     }
 }
 
 static void conv2d_forward(const struct nn_node *n, struct nn_exec *x)
 {
-    struct conv_job j = {n, x, {0}, x->params + n->param_off};
-    conv_window(n, nn_input(x, n, 0), &j.wd);
+    struct conv_job j;
+    conv_plan(&j, n, x);
     nn_pool_for(x->pool, (size_t)x->batch, 1, conv_fwd_samples, &j);
 }
 
-static void conv_bwd_samples(void *ctx, size_t s0, size_t s1)
+/* Partial [dW; db] of one chunk of samples. */
+static void conv_dw_chunk(void *ctx, size_t c0, size_t c1)
+{
+    const struct conv_job *j = ctx;
+    const size_t B = (size_t)j->x->batch, rows_per_sample = (size_t)j->M;
+    for (size_t c = c0; c < c1; c++) {
+        size_t s0 = B * c / j->n_chunks, s1 = B * (c + 1) / j->n_chunks;
+        const float *col = j->n->scratch + s0 * j->n->scratch_per_sample;
+        const float *dy = j->n->dout + s0 * j->n->size;
+        nn_gemm_tn(j->P1, j->F, (int)((s1 - s0) * rows_per_sample), col, j->P1, dy, j->F,
+                   j->partial + c * (size_t)j->P1 * j->F, j->F, 0);
+    }
+}
+
+static void conv_dx_samples(void *ctx, size_t s0, size_t s1)
 {
     const struct conv_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
-    const int M = j->wd.oh * j->wd.ow, P = j->wd.kh * j->wd.kw * j->wd.c, F = n->c;
     for (size_t s = s0; s < s1; s++) {
-        float *dcol = n->scratch + s * (size_t)M * P;
+        float *dcol = n->scratch + s * n->scratch_per_sample;
         float *dx = in->dout + s * in->size;
-        nn_gemm_nt(M, P, F, n->dout + s * n->size, F, j->W, F, dcol, P, 0);
+        nn_gemm_nt(j->M, j->P, j->F, n->dout + s * n->size, j->F, j->W, j->F, dcol, j->P, 0);
         if (!n->din_acc[0]) memset(dx, 0, in->size * sizeof *dx);
         nn_col2im(&j->wd, dcol, dx);
     }
@@ -115,19 +147,16 @@ static void conv_bwd_samples(void *ctx, size_t s0, size_t s1)
 
 static void conv2d_backward(const struct nn_node *n, struct nn_exec *x)
 {
-    struct conv_job j = {n, x, {0}, x->params + n->param_off};
-    conv_window(n, nn_input(x, n, 0), &j.wd);
-    const int M = j.wd.oh * j.wd.ow, P = j.wd.kh * j.wd.kw * j.wd.c, F = n->c;
-    const size_t rows = (size_t)x->batch * M;
-    float *dW = x->grads + n->param_off;
-    /* dW[P,F] += col^T . dy over every output position of the batch */
-    nn_pgemm_tn(x->pool, P, F, (int)rows, n->scratch, P, n->dout, F, dW, F, 1);
-    if (n->n_params > n->n_weights) {
-        float *db = dW + n->n_weights;
-        for (size_t r = 0; r < rows; r++)
-            for (int f = 0; f < F; f++) db[f] += n->dout[r * F + f];
+    struct conv_job j;
+    conv_plan(&j, n, x);
+    j.n_chunks = (size_t)x->batch < DW_CHUNKS ? (size_t)x->batch : DW_CHUNKS;
+    nn_pool_for(x->pool, j.n_chunks, 1, conv_dw_chunk, &j);
+    const size_t len = (size_t)j.P1 * j.F;
+    for (size_t c = 0; c < j.n_chunks; c++) {
+        const float *p = j.partial + c * len;
+        for (size_t i = 0; i < len; i++) j.dW[i] += p[i];
     }
-    if (n->needs_dinput) nn_pool_for(x->pool, (size_t)x->batch, 1, conv_bwd_samples, &j);
+    if (n->needs_dinput) nn_pool_for(x->pool, (size_t)x->batch, 1, conv_dx_samples, &j);
 }
 
 const struct nn_layer_ops nn_layer_conv2d = {

@@ -1,5 +1,10 @@
-/* parallel.c - a persistent pthread pool running chunked loops.
+/* parallel.c - a persistent thread pool running chunked loops.
  *
+ * A training step makes a few dozen parallel calls of well under a
+ * millisecond each, so waking sleeping threads through a condition variable
+ * (tens of microseconds a call) would cost more than the work.  Workers
+ * therefore spin on a generation counter for a while after each job and only
+ * then sleep; the caller spins until the job's last chunk is done.
  * Chunks are handed out through an atomic counter; which thread runs a chunk
  * varies, what a chunk computes does not (see parallel.h).
  */
@@ -9,21 +14,34 @@
 #include "nnrun/parallel.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "nnrun/util.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield")
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+/* spin iterations (about 20-40 ns each) before a worker goes to sleep */
+#define SPIN_LIMIT 100000
+
 struct nn_pool {
     int n_threads;
     pthread_t *threads;
     pthread_mutex_t mu;
-    pthread_cond_t start, done;
-    unsigned long generation;   /* bumped for each job */
-    int busy;                   /* workers still in the current job */
-    int quit;
-    /* the current job */
+    pthread_cond_t wake;
+    int sleepers;                 /* under mu */
+    atomic_ulong generation;      /* bumped for each job */
+    atomic_int busy;              /* workers not yet done with the current job */
+    atomic_int quit;
+    /* the current job, published before generation is bumped */
     nn_task_fn fn;
     void *ctx;
     size_t n, grain, n_chunks;
@@ -50,17 +68,28 @@ static void *worker(void *arg)
 {
     struct nn_pool *p = arg;
     unsigned long seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->generation == seen) pthread_cond_wait(&p->start, &p->mu);
-        if (p->quit) break;
-        seen = p->generation;
-        pthread_mutex_unlock(&p->mu);
+        unsigned long g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
+               !atomic_load_explicit(&p->quit, memory_order_relaxed)) {
+            if (++spins < SPIN_LIMIT) {
+                cpu_relax();
+                continue;
+            }
+            pthread_mutex_lock(&p->mu);
+            p->sleepers++;
+            while (atomic_load(&p->generation) == seen && !atomic_load(&p->quit))
+                pthread_cond_wait(&p->wake, &p->mu);
+            p->sleepers--;
+            pthread_mutex_unlock(&p->mu);
+            spins = 0;
+        }
+        if (atomic_load(&p->quit)) break;
+        seen = g;
         run_chunks(p);
-        pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0) pthread_cond_signal(&p->done);
+        atomic_fetch_sub_explicit(&p->busy, 1, memory_order_acq_rel);
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -70,8 +99,7 @@ struct nn_pool *nn_pool_create(int n_threads)
     struct nn_pool *p = nn_xcalloc(1, sizeof *p);
     p->n_threads = n_threads;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->start, NULL);
-    pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->wake, NULL);
     p->threads = nn_xcalloc((size_t)n_threads, sizeof *p->threads);
     for (int i = 1; i < n_threads; i++)
         if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
@@ -81,17 +109,21 @@ struct nn_pool *nn_pool_create(int n_threads)
     return p;
 }
 
+static void wake_sleepers(struct nn_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->sleepers) pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+}
+
 void nn_pool_free(struct nn_pool *p)
 {
     if (!p) return;
-    pthread_mutex_lock(&p->mu);
-    p->quit = 1;
-    pthread_cond_broadcast(&p->start);
-    pthread_mutex_unlock(&p->mu);
+    atomic_store(&p->quit, 1);
+    wake_sleepers(p);
     for (int i = 1; i < p->n_threads; i++) pthread_join(p->threads[i], NULL);
     pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->start);
-    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->wake);
     free(p->threads);
     free(p);
 }
@@ -107,19 +139,15 @@ void nn_pool_for(struct nn_pool *p, size_t n, size_t grain, nn_task_fn fn, void 
         for (size_t b = 0; b < n; b += grain) fn(ctx, b, b + grain < n ? b + grain : n);
         return;
     }
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     p->grain = grain;
     p->n_chunks = n_chunks;
-    atomic_store(&p->next, 0);
-    p->busy = p->n_threads - 1;
-    p->generation++;
-    pthread_cond_broadcast(&p->start);
-    pthread_mutex_unlock(&p->mu);
+    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->busy, p->n_threads - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    wake_sleepers(p);
     run_chunks(p);
-    pthread_mutex_lock(&p->mu);
-    while (p->busy > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    while (atomic_load_explicit(&p->busy, memory_order_acquire) > 0) cpu_relax();
 }

@@ -1,0 +1,697 @@
+/* test_data.c - IDX reading and writing, data set loading and the search for
+ * Fashion-MNIST.  Each test works in its own mkdtemp directory. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "nnrun/data.h"
+
+#define SYS_DIR "/usr/share/datasets/fashion-mnist"
+
+static char root[512];  /* per test case, removed even when a test fails */
+static char tmp[600];   /* this test's scratch directory, inside root */
+static char err[2048];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void root_setup(void)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(root, sizeof root, "%s/nnrun-test-data-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(root)) {
+        perror(root);
+        exit(EXIT_FAILURE);
+    }
+}
+
+static void root_teardown(void)
+{
+    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void setup(void)
+{
+    snprintf(tmp, sizeof tmp, "%s/t-XXXXXX", root);
+    ck_assert_msg(mkdtemp(tmp) != NULL, "mkdtemp: %s", strerror(errno));
+    err[0] = '\0';
+}
+
+static void teardown(void)
+{
+    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* tmp/name, in a static ring of buffers so a test can hold several */
+static const char *at(const char *name)
+{
+    static char ring[8][1024];
+    static int next;
+    char *p = ring[next++ % 8];
+    snprintf(p, sizeof ring[0], "%s/%s", tmp, name);
+    return p;
+}
+
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        p[i] = (uint8_t)(seed >> 24);
+    }
+}
+
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static size_t read_bytes(const char *path, uint8_t *p, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(p, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* Writes n images of h x w (rank 3) and n labels (i % classes). */
+static void write_set(const char *images, const char *labels, uint32_t n, uint32_t h, uint32_t w,
+                      int classes)
+{
+    uint32_t idims[3] = {n, h, w}, ldims[1] = {n};
+    uint8_t *im = malloc((size_t)n * h * w + 1), *lb = malloc(n + 1);
+    fill(im, (size_t)n * h * w, n);
+    for (uint32_t i = 0; i < n; i++) lb[i] = (uint8_t)(i % (uint32_t)classes);
+    ck_assert_msg(nn_idx_write(images, im, 3, idims, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(nn_idx_write(labels, lb, 1, ldims, err, sizeof err) == 0, "%s", err);
+    free(im);
+    free(lb);
+}
+
+/* Asserts that reading path fails with a message naming path and holding want. */
+static void expect_read_error(const char *path, const char *want)
+{
+    uint8_t *data = (uint8_t *)&data;   /* must come back NULL */
+    uint32_t dims[8];
+    int rank = -1;
+    ck_assert_int_eq(nn_idx_read(path, &data, &rank, dims, 8, err, sizeof err), -1);
+    ck_assert_ptr_null(data);
+    ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "message does not start with the path: %s",
+                  err);
+    ck_assert_msg(strstr(err, want) != NULL, "expected \"%s\" in: %s", want, err);
+    ck_assert_ptr_null(strchr(err, '\n'));
+}
+
+static void expect_load_error(const char *images, const char *labels, int classes,
+                              const char *want)
+{
+    struct nn_dataset ds;
+    memset(&ds, 0xAB, sizeof ds);
+    ck_assert_int_eq(nn_dataset_load(&ds, images, labels, classes, err, sizeof err), -1);
+    ck_assert_ptr_null(ds.images);
+    ck_assert_ptr_null(ds.labels);
+    ck_assert_uint_eq(ds.n, 0);
+    ck_assert_msg(strstr(err, want) != NULL, "expected \"%s\" in: %s", want, err);
+    ck_assert_ptr_null(strchr(err, '\n'));
+}
+
+/* ---- IDX files ------------------------------------------------------------ */
+
+static void roundtrip(const char *name, int rank, const uint32_t *dims)
+{
+    size_t total = 1;
+    for (int i = 0; i < rank; i++) total *= dims[i];
+    uint8_t *src = malloc(total);
+    fill(src, total, (uint32_t)rank * 77u + (uint32_t)total);
+    const char *path = at(name);
+    ck_assert_msg(nn_idx_write(path, src, rank, dims, err, sizeof err) == 0, "%s", err);
+
+    /* on disk: gzip member for .gz, the bare IDX bytes otherwise */
+    uint8_t head[8];
+    ck_assert_uint_ge(read_bytes(path, head, sizeof head), 4);
+    size_t len = strlen(path);
+    if (!strcmp(path + len - 3, ".gz")) {
+        ck_assert_uint_eq(head[0], 0x1f);
+        ck_assert_uint_eq(head[1], 0x8b);
+    } else {
+        ck_assert_uint_eq(head[0], 0);
+        ck_assert_uint_eq(head[1], 0);
+        ck_assert_uint_eq(head[2], 0x08);
+        ck_assert_uint_eq(head[3], rank);
+        ck_assert_int_eq(file_size(path), (off_t)(4 + 4 * rank + total));
+    }
+
+    uint8_t *data = NULL;
+    uint32_t got[8];
+    int r = 0;
+    ck_assert_msg(nn_idx_read(path, &data, &r, got, 8, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(r, rank);
+    for (int i = 0; i < rank; i++) ck_assert_uint_eq(got[i], dims[i]);
+    ck_assert_int_eq(memcmp(data, src, total), 0);
+    free(data);
+    free(src);
+}
+
+START_TEST(test_roundtrip)
+{
+    static const uint32_t d1[] = {1000}, d3[] = {7, 28, 28}, d4[] = {5, 4, 3, 2};
+    static const uint32_t big[] = {64, 128, 128};   /* 1 MiB, several inflate rounds */
+    roundtrip("labels", 1, d1);
+    roundtrip("labels.gz", 1, d1);
+    roundtrip("images", 3, d3);
+    roundtrip("images.gz", 3, d3);
+    roundtrip("rank4", 4, d4);
+    roundtrip("rank4.gz", 4, d4);
+    roundtrip("big.gz", 3, big);
+    roundtrip("big", 3, big);
+}
+END_TEST
+
+START_TEST(test_exact_bytes)
+{
+    /* the format byte for byte: 00 00 08 02, dims 2 and 3 big-endian, payload */
+    static const uint8_t payload[6] = {0, 1, 2, 253, 254, 255};
+    static const uint32_t dims[2] = {2, 3};
+    static const uint8_t want[18] = {0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 1, 2, 253, 254, 255};
+    ck_assert_int_eq(nn_idx_write(at("m"), payload, 2, dims, err, sizeof err), 0);
+    uint8_t got[32];
+    ck_assert_uint_eq(read_bytes(at("m"), got, sizeof got), sizeof want);
+    ck_assert_int_eq(memcmp(got, want, sizeof want), 0);
+
+    /* a hand-made big-endian header with a dimension over 255 */
+    uint8_t file[4 + 4 + 300] = {0, 0, 8, 1, 0, 0, 0x01, 0x2c};
+    fill(file + 8, 300, 3);
+    write_bytes(at("h"), file, sizeof file);
+    uint8_t *data;
+    uint32_t d[1];
+    int rank;
+    ck_assert_int_eq(nn_idx_read(at("h"), &data, &rank, d, 1, err, sizeof err), 0);
+    ck_assert_int_eq(rank, 1);
+    ck_assert_uint_eq(d[0], 300);
+    ck_assert_int_eq(memcmp(data, file + 8, 300), 0);
+    free(data);
+    /* max_rank bounds the dims array */
+    uint32_t d3[3] = {2, 3, 4};
+    uint8_t px[24] = {0};
+    ck_assert_int_eq(nn_idx_write(at("r3"), px, 3, d3, err, sizeof err), 0);
+    data = (uint8_t *)&data;
+    ck_assert_int_eq(nn_idx_read(at("r3"), &data, &rank, d3, 2, err, sizeof err), -1);
+    ck_assert_ptr_null(data);
+    ck_assert_msg(strstr(err, "rank 3; expected at most 2") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_truncated)
+{
+    write_set(at("im"), at("lb"), 50, 28, 28, 10);
+    write_set(at("im.gz"), at("lb.gz"), 50, 28, 28, 10);
+    ck_assert_int_eq(truncate(at("im"), 1000), 0);
+    expect_read_error(at("im"), "truncated");
+    expect_read_error(at("im"), "expected 39200 bytes of image data, got 984");
+    expect_load_error(at("im"), at("lb"), 10, "truncated");
+
+    off_t gz = file_size(at("im.gz"));
+    ck_assert_int_eq(truncate(at("im.gz"), gz / 2), 0);
+    expect_read_error(at("im.gz"), "truncated");
+    /* cut inside the gzip trailer: all data there, the checksum missing */
+    write_set(at("im2.gz"), at("lb2.gz"), 50, 28, 28, 10);
+    ck_assert_int_eq(truncate(at("im2.gz"), file_size(at("im2.gz")) - 3), 0);
+    expect_read_error(at("im2.gz"), "truncated");
+
+    /* inside the header */
+    ck_assert_int_eq(truncate(at("lb"), 6), 0);
+    expect_read_error(at("lb"), "truncated");
+    ck_assert_int_eq(truncate(at("lb"), 2), 0);
+    expect_read_error(at("lb"), "truncated");
+    ck_assert_int_eq(truncate(at("lb"), 0), 0);
+    expect_read_error(at("lb"), "empty file");
+}
+END_TEST
+
+START_TEST(test_bad_magic)
+{
+    static const uint8_t zip[16] = {'P', 'K', 3, 4, 20, 0, 0, 0};
+    write_bytes(at("zip"), zip, sizeof zip);
+    expect_read_error(at("zip"), "not an IDX file (magic 0x504b0304)");
+    /* a valid IDX type other than unsigned bytes: float32 */
+    static const uint8_t f32[12] = {0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0x80, 0x3f};
+    write_bytes(at("f32"), f32, sizeof f32);
+    expect_read_error(at("f32"), "type 0x0d");
+    static const uint8_t rank0[8] = {0, 0, 8, 0, 1, 2, 3, 4};
+    write_bytes(at("rank0"), rank0, sizeof rank0);
+    expect_read_error(at("rank0"), "not an IDX file");
+    /* a gzipped gzip file: the outer layer is undone, the inner one is not IDX */
+    write_set(at("im.gz"), at("lb.gz"), 3, 2, 2, 2);
+    uint8_t raw[4096];
+    size_t n = read_bytes(at("im.gz"), raw, sizeof raw);
+    gzFile g = gzopen(at("twice.gz"), "wb");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(gzwrite(g, raw, (unsigned)n), (int)n);
+    ck_assert_int_eq(gzclose(g), Z_OK);
+    expect_read_error(at("twice.gz"), "not an IDX file (magic 0x1f8b0800)");
+}
+END_TEST
+
+START_TEST(test_trailing)
+{
+    write_set(at("im"), at("lb"), 4, 3, 3, 2);
+    FILE *f = fopen(at("lb"), "ab");
+    ck_assert_ptr_nonnull(f);
+    fputc(7, f);
+    fclose(f);
+    expect_read_error(at("lb"), "trailing data");
+}
+END_TEST
+
+START_TEST(test_oversize)
+{
+    /* 65536 x 65536 x 2 = 8 GiB: refused from the header alone */
+    static const uint8_t huge[16] = {0, 0, 8, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2};
+    write_bytes(at("huge"), huge, sizeof huge);
+    expect_read_error(at("huge"), "4 GiB");
+    /* eight dims of 2^32 - 1: the product overflows size_t */
+    uint8_t over[4 + 32] = {0, 0, 8, 8};
+    memset(over + 4, 0xff, 32);
+    write_bytes(at("over"), over, sizeof over);
+    expect_read_error(at("over"), "4 GiB");
+    /* 1 GiB announced, 10 bytes there: refused without a 1 GiB allocation */
+    static const uint8_t lie[18] = {0, 0, 8, 1, 0x40, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    write_bytes(at("lie"), lie, sizeof lie);
+    expect_read_error(at("lie"), "expected 1073741824 bytes of label data, got 10");
+    /* writing refuses the same sizes */
+    static const uint32_t dims[3] = {65536, 65536, 2};
+    uint8_t dummy = 0;
+    ck_assert_int_eq(nn_idx_write(at("w"), &dummy, 3, dims, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "4 GiB"));
+    ck_assert_int_eq(access(at("w"), F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_corrupt_gzip)
+{
+    write_set(at("im.gz"), at("lb.gz"), 200, 28, 28, 10);
+    off_t n = file_size(at("im.gz"));
+    ck_assert_int_gt(n, 1000);
+    int fd = open(at("im.gz"), O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    uint8_t junk[64];
+    memset(junk, 0x5a, sizeof junk);
+    ck_assert_int_eq(pwrite(fd, junk, sizeof junk, n / 2), (ssize_t)sizeof junk);
+    close(fd);
+    expect_read_error(at("im.gz"), "corrupt gzip stream");
+    expect_load_error(at("im.gz"), at("lb.gz"), 10, "corrupt gzip stream");
+    /* a flipped byte in the gzip trailer's CRC */
+    write_set(at("a.gz"), at("b.gz"), 20, 5, 5, 3);
+    n = file_size(at("a.gz"));
+    fd = open(at("a.gz"), O_RDWR);
+    uint8_t c;
+    ck_assert_int_eq(pread(fd, &c, 1, n - 6), 1);
+    c ^= 0xff;
+    ck_assert_int_eq(pwrite(fd, &c, 1, n - 6), 1);
+    close(fd);
+    expect_read_error(at("a.gz"), "corrupt gzip stream");
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    expect_read_error(at("nope.gz"), "cannot open");
+    expect_load_error(at("nope"), at("nope2"), 10, "nope: cannot open");
+    uint8_t b = 1;
+    uint32_t d[1] = {1};
+    ck_assert_int_eq(nn_idx_write(at("no/such/dir.gz"), &b, 1, d, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "cannot create"));
+    ck_assert_int_eq(nn_idx_write(at("no/such/dir"), &b, 1, d, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "cannot create"));
+}
+END_TEST
+
+/* ---- data sets ------------------------------------------------------------ */
+
+START_TEST(test_load)
+{
+    write_set(at("im.gz"), at("lb"), 30, 6, 5, 7);
+    struct nn_dataset ds;
+    ck_assert_msg(nn_dataset_load(&ds, at("im.gz"), at("lb"), 10, err, sizeof err) == 0, "%s",
+                  err);
+    ck_assert_uint_eq(ds.n, 30);
+    ck_assert_int_eq(ds.h, 6);
+    ck_assert_int_eq(ds.w, 5);
+    ck_assert_int_eq(ds.c, 1);
+    ck_assert_int_eq(ds.n_classes, 10);   /* the spec's classes, though only 0..6 occur */
+    uint8_t want[30 * 6 * 5];
+    fill(want, sizeof want, 30);
+    ck_assert_int_eq(memcmp(ds.images, want, sizeof want), 0);
+    for (int i = 0; i < 30; i++) ck_assert_uint_eq(ds.labels[i], i % 7);
+    nn_dataset_free(&ds);
+    ck_assert_ptr_null(ds.images);
+    nn_dataset_free(&ds);   /* twice is harmless */
+
+    /* no class count given: 1 + the largest label */
+    ck_assert_int_eq(nn_dataset_load(&ds, at("im.gz"), at("lb"), 0, err, sizeof err), 0);
+    ck_assert_int_eq(ds.n_classes, 7);
+    nn_dataset_free(&ds);
+    ck_assert_int_eq(nn_dataset_load(&ds, at("im.gz"), at("lb"), 7, err, sizeof err), 0);
+    ck_assert_int_eq(ds.n_classes, 7);
+    nn_dataset_free(&ds);
+
+    /* rank-4 images carry their channels */
+    static const uint32_t d4[4] = {30, 4, 4, 3};
+    uint8_t px[30 * 4 * 4 * 3];
+    fill(px, sizeof px, 9);
+    ck_assert_int_eq(nn_idx_write(at("rgb"), px, 4, d4, err, sizeof err), 0);
+    ck_assert_int_eq(nn_dataset_load(&ds, at("rgb"), at("lb"), 7, err, sizeof err), 0);
+    ck_assert_int_eq(ds.h, 4);
+    ck_assert_int_eq(ds.w, 4);
+    ck_assert_int_eq(ds.c, 3);
+    ck_assert_int_eq(memcmp(ds.images, px, sizeof px), 0);
+    nn_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_count_mismatch)
+{
+    write_set(at("images.gz"), at("l5"), 59, 3, 3, 10);
+    write_set(at("i6"), at("labels.gz"), 60, 3, 3, 10);
+    char want[1200];
+    snprintf(want, sizeof want, "%s: 60 labels but %s has 59 images", at("labels.gz"),
+             at("images.gz"));
+    expect_load_error(at("images.gz"), at("labels.gz"), 10, want);
+}
+END_TEST
+
+START_TEST(test_label_range)
+{
+    write_set(at("im"), at("lb"), 8, 2, 2, 10);
+    uint8_t lb[8] = {0, 1, 2, 3, 4, 12, 6, 7};
+    uint32_t d[1] = {8};
+    ck_assert_int_eq(nn_idx_write(at("labels.gz"), lb, 1, d, err, sizeof err), 0);
+    char want[1200];
+    snprintf(want, sizeof want, "%s: label 12 at index 5 is outside the 10 classes",
+             at("labels.gz"));
+    expect_load_error(at("im"), at("labels.gz"), 10, want);
+    /* without a class count the labels define it */
+    struct nn_dataset ds;
+    ck_assert_int_eq(nn_dataset_load(&ds, at("im"), at("labels.gz"), 0, err, sizeof err), 0);
+    ck_assert_int_eq(ds.n_classes, 13);
+    nn_dataset_free(&ds);
+    ck_assert_int_eq(nn_dataset_load(&ds, at("im"), at("labels.gz"), 13, err, sizeof err), 0);
+    nn_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_wrong_ranks)
+{
+    write_set(at("im"), at("lb"), 4, 2, 2, 2);
+    /* labels given as images and the other way round */
+    expect_load_error(at("lb"), at("lb"), 2, "rank 1");
+    expect_load_error(at("im"), at("im"), 2, "labels must be an IDX file of rank 1");
+    uint8_t px[16] = {0};
+    static const uint32_t d2[2] = {4, 4}, d5[5] = {4, 1, 2, 2, 1};
+    ck_assert_int_eq(nn_idx_write(at("r2"), px, 2, d2, err, sizeof err), 0);
+    expect_load_error(at("r2"), at("lb"), 2, "not rank 2");
+    ck_assert_int_eq(nn_idx_write(at("r5"), px, 5, d5, err, sizeof err), 0);
+    expect_load_error(at("r5"), at("lb"), 2, "not rank 5");
+    /* no images, or images of no pixels */
+    static const uint32_t z0[3] = {0, 2, 2}, z1[1] = {0}, zw[3] = {4, 2, 0};
+    ck_assert_int_eq(nn_idx_write(at("z"), NULL, 3, z0, err, sizeof err), 0);
+    ck_assert_int_eq(nn_idx_write(at("zl"), NULL, 1, z1, err, sizeof err), 0);
+    expect_load_error(at("z"), at("zl"), 2, "no images");
+    ck_assert_int_eq(nn_idx_write(at("zw"), NULL, 3, zw, err, sizeof err), 0);
+    expect_load_error(at("zw"), at("lb"), 2, "not usable");
+}
+END_TEST
+
+START_TEST(test_truncate)
+{
+    write_set(at("im"), at("lb"), 10, 3, 2, 4);
+    struct nn_dataset ds;
+    ck_assert_int_eq(nn_dataset_load(&ds, at("im"), at("lb"), 4, err, sizeof err), 0);
+    uint8_t want[10 * 6];
+    fill(want, sizeof want, 10);
+    nn_dataset_truncate(&ds, 0);    /* no-op */
+    ck_assert_uint_eq(ds.n, 10);
+    nn_dataset_truncate(&ds, 10);   /* no-op */
+    ck_assert_uint_eq(ds.n, 10);
+    nn_dataset_truncate(&ds, 99);   /* no-op */
+    ck_assert_uint_eq(ds.n, 10);
+    nn_dataset_truncate(&ds, 3);
+    ck_assert_uint_eq(ds.n, 3);
+    ck_assert_int_eq(ds.h, 3);
+    ck_assert_int_eq(ds.w, 2);
+    ck_assert_int_eq(ds.n_classes, 4);
+    ck_assert_int_eq(memcmp(ds.images, want, 3 * 6), 0);
+    for (int i = 0; i < 3; i++) ck_assert_uint_eq(ds.labels[i], i % 4);
+    nn_dataset_truncate(&ds, 1);
+    ck_assert_uint_eq(ds.n, 1);
+    ck_assert_int_eq(memcmp(ds.images, want, 6), 0);
+    nn_dataset_free(&ds);
+}
+END_TEST
+
+/* ---- finding Fashion-MNIST ------------------------------------------------ */
+
+static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+/* A tiny stand-in data set in dir: gzipped or plain files, all four or the first `count`. */
+static void fake_fmnist(const char *dir, int gz, int count)
+{
+    char p[4][1100];
+    for (int i = 0; i < 4; i++)
+        snprintf(p[i], sizeof p[i], "%s/%s%s", dir, names[i], gz ? ".gz" : "");
+    write_set(p[0], p[1], 12, 28, 28, 10);
+    write_set(p[2], p[3], 5, 28, 28, 10);
+    for (int i = count; i < 4; i++) ck_assert_int_eq(unlink(p[i]), 0);
+}
+
+static int sys_data_present(void)
+{
+    for (int i = 0; i < 4; i++) {
+        char a[256], b[256];
+        snprintf(a, sizeof a, "%s/%s.gz", SYS_DIR, names[i]);
+        snprintf(b, sizeof b, "%s/%s", SYS_DIR, names[i]);
+        if (access(a, R_OK) && access(b, R_OK)) return 0;
+    }
+    return 1;
+}
+
+/* The environment and working directory, restored after each find test. */
+static char saved_cwd[4096], saved_env[4096];
+static int had_env;
+
+static void find_setup(void)
+{
+    setup();
+    ck_assert_ptr_nonnull(getcwd(saved_cwd, sizeof saved_cwd));
+    const char *e = getenv("NNRUN_DATA");
+    had_env = e != NULL;
+    if (e) snprintf(saved_env, sizeof saved_env, "%s", e);
+    ck_assert_int_eq(mkdir(at("cwd"), 0755), 0);
+    ck_assert_int_eq(chdir(at("cwd")), 0);
+}
+
+static void find_teardown(void)
+{
+    if (chdir(saved_cwd) != 0) perror(saved_cwd);
+    if (had_env)
+        setenv("NNRUN_DATA", saved_env, 1);
+    else
+        unsetenv("NNRUN_DATA");
+    teardown();
+}
+
+START_TEST(test_find_env)
+{
+    ck_assert_int_eq(mkdir(at("env"), 0755), 0);
+    fake_fmnist(at("env"), 1, 4);
+    setenv("NNRUN_DATA", at("env"), 1);
+    struct nn_data_paths p;
+    ck_assert_msg(nn_fashion_mnist_find(&p, err, sizeof err) == 0, "%s", err);
+    char want[1100];
+    snprintf(want, sizeof want, "%s/train-images-idx3-ubyte.gz", at("env"));
+    ck_assert_str_eq(p.train_images, want);
+    snprintf(want, sizeof want, "%s/t10k-labels-idx1-ubyte.gz", at("env"));
+    ck_assert_str_eq(p.test_labels, want);
+    struct nn_dataset tr, te;
+    ck_assert_msg(nn_dataset_load(&tr, p.train_images, p.train_labels, 10, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_msg(nn_dataset_load(&te, p.test_images, p.test_labels, 10, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_uint_eq(tr.n, 12);
+    ck_assert_uint_eq(te.n, 5);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+
+    /* plain files count too, and NNRUN_DATA comes before ./data/fashion-mnist */
+    ck_assert_int_eq(mkdir("data", 0755), 0);
+    ck_assert_int_eq(mkdir("data/fashion-mnist", 0755), 0);
+    fake_fmnist("data/fashion-mnist", 0, 4);
+    ck_assert_int_eq(nn_fashion_mnist_find(&p, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(p.train_images, at("env")));
+    unsetenv("NNRUN_DATA");
+    ck_assert_msg(nn_fashion_mnist_find(&p, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(p.train_images, "data/fashion-mnist/train-images-idx3-ubyte");
+    ck_assert_str_eq(p.test_labels, "data/fashion-mnist/t10k-labels-idx1-ubyte");
+    /* an incomplete NNRUN_DATA directory is passed over */
+    ck_assert_int_eq(mkdir(at("part"), 0755), 0);
+    fake_fmnist(at("part"), 1, 3);
+    setenv("NNRUN_DATA", at("part"), 1);
+    ck_assert_int_eq(nn_fashion_mnist_find(&p, err, sizeof err), 0);
+    ck_assert_str_eq(p.train_labels, "data/fashion-mnist/train-labels-idx1-ubyte");
+}
+END_TEST
+
+START_TEST(test_find_missing)
+{
+    /* NNRUN_DATA is an empty directory, ./data/fashion-mnist holds 3 files */
+    ck_assert_int_eq(mkdir(at("empty"), 0755), 0);
+    setenv("NNRUN_DATA", at("empty"), 1);
+    ck_assert_int_eq(mkdir("data", 0755), 0);
+    ck_assert_int_eq(mkdir("data/fashion-mnist", 0755), 0);
+    fake_fmnist("data/fashion-mnist", 1, 3);
+    struct nn_data_paths p;
+    int r = nn_fashion_mnist_find(&p, err, sizeof err);
+    if (sys_data_present()) {
+        /* this machine has the Debian package: the search falls through to it */
+        ck_assert_msg(r == 0, "%s", err);
+        ck_assert_int_eq(strncmp(p.train_images, SYS_DIR "/", strlen(SYS_DIR) + 1), 0);
+        ck_assert_int_eq(strncmp(p.test_labels, SYS_DIR "/", strlen(SYS_DIR) + 1), 0);
+    } else {
+        ck_assert_int_eq(r, -1);
+        ck_assert_ptr_null(strchr(err, '\n'));
+        ck_assert_msg(strstr(err, at("empty")) != NULL, "%s", err);
+        ck_assert_msg(strstr(err, "data/fashion-mnist (missing t10k-labels-idx1-ubyte") != NULL,
+                      "%s", err);
+        ck_assert_msg(strstr(err, SYS_DIR) != NULL, "%s", err);
+        ck_assert_msg(strstr(err, "apt-get install dataset-fashion-mnist") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, "data/fetch-fashion-mnist.sh") != NULL, "%s", err);
+        ck_assert_msg(strstr(err, "NNRUN_DATA") != NULL, "%s", err);
+    }
+    /* a tiny buffer is never overrun and stays a terminated string */
+    char small[40];
+    memset(small, 'x', sizeof small);
+    unsetenv("NNRUN_DATA");
+    ck_assert_int_eq(chdir(tmp), 0);   /* no data/ here */
+    r = nn_fashion_mnist_find(&p, small, sizeof small);
+    if (r) ck_assert_uint_lt(strlen(small), sizeof small);
+}
+END_TEST
+
+/* ---- the real data set, when installed ------------------------------------ */
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void check_real(const char *images, const char *labels, size_t n, int per_class)
+{
+    struct nn_dataset ds;
+    double t0 = now();
+    ck_assert_msg(nn_dataset_load(&ds, images, labels, 10, err, sizeof err) == 0, "%s", err);
+    double dt = now() - t0;
+    fprintf(stderr, "test_data: loaded %zu samples from %s in %.3f s\n", ds.n, images, dt);
+    ck_assert_uint_eq(ds.n, n);
+    ck_assert_int_eq(ds.h, 28);
+    ck_assert_int_eq(ds.w, 28);
+    ck_assert_int_eq(ds.c, 1);
+    ck_assert_int_eq(ds.n_classes, 10);
+    size_t hist[10] = {0};
+    for (size_t i = 0; i < ds.n; i++) hist[ds.labels[i]]++;
+    for (int k = 0; k < 10; k++) ck_assert_uint_eq(hist[k], (size_t)per_class);
+    nn_dataset_free(&ds);
+}
+
+START_TEST(test_real_fashion_mnist)
+{
+    if (!sys_data_present()) {
+        fprintf(stderr, "test_data: %s not installed; skipping the real-data checks\n", SYS_DIR);
+        return;
+    }
+    char im[256], lb[256];
+    snprintf(im, sizeof im, "%s/train-images-idx3-ubyte.gz", SYS_DIR);
+    snprintf(lb, sizeof lb, "%s/train-labels-idx1-ubyte.gz", SYS_DIR);
+    if (access(im, R_OK)) snprintf(im, sizeof im, "%s/train-images-idx3-ubyte", SYS_DIR);
+    if (access(lb, R_OK)) snprintf(lb, sizeof lb, "%s/train-labels-idx1-ubyte", SYS_DIR);
+    check_real(im, lb, 60000, 6000);
+    snprintf(im, sizeof im, "%s/t10k-images-idx3-ubyte.gz", SYS_DIR);
+    snprintf(lb, sizeof lb, "%s/t10k-labels-idx1-ubyte.gz", SYS_DIR);
+    if (access(im, R_OK)) snprintf(im, sizeof im, "%s/t10k-images-idx3-ubyte", SYS_DIR);
+    if (access(lb, R_OK)) snprintf(lb, sizeof lb, "%s/t10k-labels-idx1-ubyte", SYS_DIR);
+    check_real(im, lb, 10000, 1000);
+}
+END_TEST
+
+static Suite *data_suite(void)
+{
+    Suite *s = suite_create("data");
+    TCase *idx = tcase_create("idx");
+    tcase_add_unchecked_fixture(idx, root_setup, root_teardown);
+    tcase_add_checked_fixture(idx, setup, teardown);
+    tcase_add_test(idx, test_roundtrip);
+    tcase_add_test(idx, test_exact_bytes);
+    tcase_add_test(idx, test_truncated);
+    tcase_add_test(idx, test_bad_magic);
+    tcase_add_test(idx, test_trailing);
+    tcase_add_test(idx, test_oversize);
+    tcase_add_test(idx, test_corrupt_gzip);
+    tcase_add_test(idx, test_missing_file);
+    tcase_set_timeout(idx, 60);
+    suite_add_tcase(s, idx);
+
+    TCase *set = tcase_create("dataset");
+    tcase_add_unchecked_fixture(set, root_setup, root_teardown);
+    tcase_add_checked_fixture(set, setup, teardown);
+    tcase_add_test(set, test_load);
+    tcase_add_test(set, test_count_mismatch);
+    tcase_add_test(set, test_label_range);
+    tcase_add_test(set, test_wrong_ranks);
+    tcase_add_test(set, test_truncate);
+    suite_add_tcase(s, set);
+
+    TCase *find = tcase_create("find");
+    tcase_add_unchecked_fixture(find, root_setup, root_teardown);
+    tcase_add_checked_fixture(find, find_setup, find_teardown);
+    tcase_add_test(find, test_find_env);
+    tcase_add_test(find, test_find_missing);
+    suite_add_tcase(s, find);
+
+    TCase *real = tcase_create("fashion-mnist");
+    tcase_add_test(real, test_real_fashion_mnist);
+    tcase_set_timeout(real, 300);   /* slow under valgrind */
+    suite_add_tcase(s, real);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(data_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
