@@ -145,7 +145,7 @@ void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, in
 
 /* ---- the dot kernel --------------------------------------------------------- */
 
-static inline float hsum(v8 v)
+static inline __attribute__((always_inline)) float hsum(v8 v)
 {
     /* fixed order: pairs, then quads, then the two halves */
     float s0 = v[0] + v[1], s1 = v[2] + v[3], s2 = v[4] + v[5], s3 = v[6] + v[7];
