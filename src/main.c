@@ -174,13 +174,13 @@ static int cmd_train(const struct cli *c)
     rc = load_data(s, &train, &test);
     if (rc) goto out_model;
     char err[512];
-    if (nn_graph_alloc(&g, s->train.batch_size, err, sizeof err)) {
+    struct nn_pool *pool = nn_pool_create(c->threads);
+    if (nn_graph_alloc(&g, s->train.batch_size, nn_pool_threads(pool), err, sizeof err)) {
         fprintf(stderr, "nnrun: error: %s\n", err);
         rc = EXIT_RUNTIME;
-        goto out_data;
+        goto out_pool;
     }
     nn_graph_init_params(&g, s->seed);
-    struct nn_pool *pool = nn_pool_create(c->threads);
     FILE *log = c->quiet ? NULL : stdout;
     if (log)
         fprintf(log, "%s: %zu parameters, %zu training and %zu test samples, seed %llu, "
@@ -199,8 +199,8 @@ static int cmd_train(const struct cli *c)
                ev.loss, ev.accuracy, ev.mse, ev.n, ev.seconds, train_s);
         printf("test accuracy: %.2f%%\n", 100.0 * ev.accuracy);
     }
+out_pool:
     nn_pool_free(pool);
-out_data:
     nn_dataset_free(&train);
     nn_dataset_free(&test);
 out_model:

@@ -13,34 +13,37 @@
 #include "common.h"
 #include "nnrun/layer.h"
 #include "nnrun/loss.h"
+#include "nnrun/train.h"
 #include "nnrun/util.h"
 
 #define B 3
 
+static struct nn_exec exec_of(struct nn_graph *g)
+{
+    struct nn_exec x = {g, g->slots[0].t, B, 0, 1, g->params, g->grads, NULL, 5, 3};
+    return x;
+}
+
 static double objective(struct nn_graph *g, const float *R)
 {
-    struct nn_exec x = {g, B, 1, g->params, g->grads, NULL, 5, 3};
-    for (int k = 0; k < g->n_nodes - 1; k++) {
-        const struct nn_node *n = &g->nodes[g->order[k]];
-        n->ops->forward(n, &x);
-    }
+    struct nn_exec x = exec_of(g);
+    nn_exec_forward(&x);
     const struct nn_node *o = &g->nodes[g->output];
+    const float *out = nn_out(&x, o);
     double L = 0;
-    for (size_t i = 0; i < B * o->size; i++) L += (double)o->out[i] * R[i];
+    for (size_t i = 0; i < B * o->size; i++) L += (double)out[i] * R[i];
     return L;
 }
 
 static void analytic(struct nn_graph *g, const float *R)
 {
     objective(g, R);
-    struct nn_node *o = &g->nodes[g->output];
-    memcpy(o->dout, R, B * o->size * sizeof *R);
-    memset(g->grads, 0, g->n_params * sizeof *g->grads);
-    struct nn_exec x = {g, B, 1, g->params, g->grads, NULL, 5, 3};
-    for (int k = g->n_nodes - 2; k >= 0; k--) {
-        const struct nn_node *n = &g->nodes[g->order[k]];
-        n->ops->backward(n, &x);
-    }
+    struct nn_exec x = exec_of(g);
+    const struct nn_node *o = &g->nodes[g->output];
+    memcpy(nn_dout(&x, o), R, B * o->size * sizeof *R);
+    /* backward writes (not adds) the gradients: poison them first */
+    for (size_t i = 0; i < g->n_params; i++) g->grads[i] = NAN;
+    nn_exec_backward(&x, 0);
 }
 
 static const char *const cases[] = {
@@ -85,11 +88,12 @@ START_TEST(test_layer_gradients)
     struct nn_graph g;
     struct nn_spec *s = t_model(yaml, &g);
     char err[256];
-    ck_assert_int_eq(nn_graph_alloc(&g, B, err, sizeof err), 0);
+    ck_assert_int_eq(nn_graph_alloc(&g, B * NN_MAX_CHUNKS, 1, err, sizeof err), 0);
+    ck_assert_int_ge(g.slot_rows, B);
     nn_graph_init_params(&g, 11);
     /* biases start at zero; make them non-trivial */
     t_fill(g.params, g.n_params, -0.5f, 0.5f, 100 + (uint64_t)_i);
-    t_fill(g.nodes[0].out, B * g.nodes[0].size, -1, 1, 200 + (uint64_t)_i);
+    t_fill(g.slots[0].t[0].out, B * g.nodes[0].size, -1, 1, 200 + (uint64_t)_i);
     const struct nn_node *o = &g.nodes[g.output];
     float *R = malloc(B * o->size * sizeof *R);
     t_fill(R, B * o->size, -1, 1, 300 + (uint64_t)_i);
@@ -150,7 +154,7 @@ START_TEST(test_loss_gradients)
             float z[B * C], p[B * C], g[B * C];
             t_fill(z, B * C, -2, 2, 40 + (uint64_t)k);
             softmax(z, p, C);
-            nn_loss_grad(k, p, y, B, C, fused, g);
+            nn_loss_grad(k, p, y, B, C, B, fused, g);
             const float h = 1e-3f;
             for (int i = 0; i < B * C; i++) {
                 float v[B * C], q[B * C];

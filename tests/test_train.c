@@ -49,9 +49,9 @@ static float *train_weights(const char *yaml, int threads, struct nn_epoch_stats
     struct nn_dataset ds;
     synthetic(&ds);
     char err[256];
-    ck_assert_int_eq(nn_graph_alloc(&g, s->train.batch_size, err, sizeof err), 0);
-    nn_graph_init_params(&g, s->seed);
     struct nn_pool *pool = nn_pool_create(threads);
+    ck_assert_int_eq(nn_graph_alloc(&g, s->train.batch_size, threads, err, sizeof err), 0);
+    nn_graph_init_params(&g, s->seed);
     struct nn_train_opts opts = {pool, NULL};
     ck_assert_int_eq(nn_train(&g, s, &ds, &opts, ep, err, sizeof err), 0);
     n_weights = g.n_params;
@@ -108,7 +108,7 @@ START_TEST(test_nan_stops_training)
     struct nn_dataset ds;
     synthetic(&ds);
     char err[256] = "";
-    ck_assert_int_eq(nn_graph_alloc(&g, 10, err, sizeof err), 0);
+    ck_assert_int_eq(nn_graph_alloc(&g, 10, 1, err, sizeof err), 0);
     nn_graph_init_params(&g, 1);
     struct nn_train_opts opts = {NULL, NULL};
     ck_assert_int_eq(nn_train(&g, s, &ds, &opts, NULL, err, sizeof err), -1);
@@ -142,9 +142,10 @@ START_TEST(test_fashion_mnist_subset)
     ck_assert_int_eq(nn_dataset_load(&test, p.test_images, p.test_labels, 10, err, sizeof err), 0);
     nn_dataset_truncate(&train, 6000);
     nn_dataset_truncate(&test, 2000);
-    ck_assert_int_eq(nn_graph_alloc(&g, s->train.batch_size, err, sizeof err), 0);
-    nn_graph_init_params(&g, s->seed);
     struct nn_pool *pool = nn_pool_create(0);
+    ck_assert_int_eq(nn_graph_alloc(&g, s->train.batch_size, nn_pool_threads(pool), err,
+                                    sizeof err), 0);
+    nn_graph_init_params(&g, s->seed);
     struct nn_train_opts opts = {pool, NULL};
     struct nn_epoch_stats ep[3];
     ck_assert_int_eq(nn_train(&g, s, &train, &opts, ep, err, sizeof err), 0);

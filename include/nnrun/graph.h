@@ -1,15 +1,21 @@
 /* graph.h - the layer graph: nodes with inputs, shapes, parameters, tensors.
  *
- * Data layout: NHWC, sample-major; a node's output for a batch is a
- * [batch, h, w, c] float array.  Node 0 is the input; every other node comes
+ * Data layout: NHWC, sample-major; a node's output for some rows is a
+ * [rows, h, w, c] float array.  Node 0 is the input; every other node comes
  * from one spec layer or from the `activation:` argument of one (dense with
  * activation: tanh becomes a dense node and a tanh node).  Nodes name their
  * inputs by index, so the graph is a DAG; `order` is a topological order.
  *
+ * Execution is data-parallel over chunks: a batch of B rows is cut into
+ * nn_graph_chunks(B) chunks (at most NN_MAX_CHUNKS, a function of B only);
+ * each chunk runs forward and backward through the whole graph in one slot
+ * (a private set of tensors for slot_rows rows, one slot per thread) and
+ * writes its own parameter gradients; those are summed in chunk order.  A
+ * chunk's working set is small enough to stay in cache.
+ *
  * Life cycle: nn_graph_build (shapes, parameter counts, memory plan; nothing
- * large allocated) -> nn_graph_alloc (one block each for parameters,
- * gradients, activations and their gradients) -> nn_graph_init_params ->
- * training -> nn_graph_free.
+ * large allocated) -> nn_graph_alloc (parameters, gradients, per-chunk
+ * gradients, slots) -> nn_graph_init_params -> training -> nn_graph_free.
  */
 #ifndef NNRUN_GRAPH_H
 #define NNRUN_GRAPH_H
@@ -23,6 +29,7 @@
 
 #define NN_MAX_INPUTS 8
 #define NN_NAME_MAX 64
+#define NN_MAX_CHUNKS 8
 
 struct nn_pool;
 struct nn_layer_ops;
@@ -48,14 +55,23 @@ struct nn_node {
     int fan_in, fan_out;             /* for initializers */
     int kernel_init, bias_init;      /* enum nn_init */
     size_t scratch_per_sample;       /* floats of scratch per batch row */
-    size_t scratch_fixed;            /* floats of scratch independent of the batch */
     uint64_t flops;                  /* forward FLOPs per sample */
     int needs_dinput;                /* backward must produce input gradients */
     unsigned char din_acc[NN_MAX_INPUTS]; /* 1: add into inputs[i]'s dout; 0: this node
                                               is its last consumer and overwrites it */
     unsigned flags;                  /* NN_NODE_* set by infer */
-    /* tensors, set by nn_graph_alloc: [max_batch, size] each */
+};
+
+/* A node's tensors in one slot: out and dout are [rows, size], scratch is
+ * [rows, scratch_per_sample]. */
+struct nn_tensors {
     float *out, *dout, *scratch;
+};
+
+/* What one thread works in: every node's tensors for up to slot_rows rows. */
+struct nn_slot {
+    struct nn_tensors *t;           /* indexed by node */
+    uint8_t *labels;                /* the chunk's labels */
 };
 
 struct nn_graph {
@@ -65,23 +81,37 @@ struct nn_graph {
     int output;                     /* the node whose output is the prediction */
     size_t n_params;
     float *params, *grads;          /* n_params each */
+    float *chunk_grads;             /* NN_MAX_CHUNKS x n_params */
     int max_batch;
-    float *act_block;               /* all activation tensors */
-    uint8_t *batch_labels;          /* labels of the current batch (max_batch) */
+    int n_slots, slot_rows;
+    struct nn_slot *slots;
+    float *act_block;               /* every slot's tensors */
     size_t act_floats;
 };
+
+/* Chunks a batch of B rows is cut into: enough for at most NN_CHUNK_ROWS rows
+ * each, but no more than NN_MAX_CHUNKS (a function of B only, never of the
+ * thread count).  Small chunks keep a chunk's tensors in cache. */
+#define NN_CHUNK_ROWS 13
+static inline int nn_graph_chunks(int B)
+{
+    int n = (B + NN_CHUNK_ROWS - 1) / NN_CHUNK_ROWS;
+    return n < 1 ? 1 : n > NN_MAX_CHUNKS ? NN_MAX_CHUNKS : n;
+}
+/* First row of chunk c of n over B rows. */
+static inline int nn_chunk_start(int B, int n, int c) { return (int)((long)B * c / n); }
 
 /* Builds nodes from the spec, orders them, infers shapes and counts
  * parameters.  Spec errors (unknown input name, cycle, shape mismatch, absurd
  * size) go to d with the layer's position; returns 0 or -1. */
 int nn_graph_build(struct nn_graph *g, const struct nn_spec *s, struct nn_diag *d);
 
-/* Bytes nn_graph_alloc would allocate for max_batch, or SIZE_MAX on overflow. */
-size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch);
+/* Bytes nn_graph_alloc would allocate, or SIZE_MAX on overflow. */
+size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch, int n_slots);
 
-/* Allocates parameters, gradients and activation tensors for batches of up
- * to max_batch rows.  Returns 0, or -1 with a message in err. */
-int nn_graph_alloc(struct nn_graph *g, int max_batch, char *err, size_t n_err);
+/* Allocates parameters, gradients, per-chunk gradients and n_slots slots for
+ * batches of up to max_batch rows.  Returns 0, or -1 with a message in err. */
+int nn_graph_alloc(struct nn_graph *g, int max_batch, int n_slots, char *err, size_t n_err);
 
 /* Initializes every parameter from the node's initializers and the seed. */
 void nn_graph_init_params(struct nn_graph *g, uint64_t seed);

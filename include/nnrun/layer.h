@@ -7,11 +7,13 @@
  * - infer: from the input nodes' shapes, set the node's output shape,
  *   parameter counts (n_params, n_weights), fans, scratch needs and flops.
  *   Record an error in d (at node->mark) and return -1 on a mismatch.
- * - forward: read inputs' `out`, write node->out for x->batch rows.
- * - backward: read node->dout; ADD into parameter gradients (x->grads +
- *   param_off) and, when node->needs_dinput, ADD into each input's dout.
- *   The executor zeroes all gradients once a step, so a tensor read by two
- *   nodes receives the sum of both gradients.
+ * - forward: read the inputs' out, write the node's out for x->batch rows
+ *   (tensors through nn_out, nn_dout, nn_scratch: they live in the slot).
+ * - backward: read the node's dout; WRITE the node's parameter gradients
+ *   (x->grads + param_off: a node owns its parameters) and, when
+ *   n->needs_dinput, write input i's dout, adding to it when n->din_acc[i]
+ *   (another consumer already wrote it), so a tensor read by two nodes
+ *   receives the sum of both gradients.
  * - Results must not depend on the number of threads: every output element is
  *   computed by one task, reductions run in a fixed order.
  */
@@ -27,13 +29,16 @@
 
 struct nn_pool;
 
-/* What forward and backward see of the running step. */
+/* What forward and backward see of the running chunk. */
 struct nn_exec {
     struct nn_graph *g;
-    int batch;                  /* rows in this batch (<= g->max_batch) */
+    struct nn_tensors *t;       /* the slot's tensors, indexed by node */
+    int batch;                  /* rows in this chunk (<= g->slot_rows) */
+    int row0;                   /* the chunk's first row within the whole batch */
     int training;               /* 0 at evaluation: dropout off */
-    float *params, *grads;
-    struct nn_pool *pool;
+    const float *params;
+    float *grads;               /* this chunk's parameter gradients */
+    struct nn_pool *pool;       /* NULL inside a chunk: kernels run inline */
     uint64_t seed, step;        /* for dropout masks: counter-based, per element */
 };
 
@@ -41,6 +46,18 @@ static inline const struct nn_node *nn_input(const struct nn_exec *x,
                                              const struct nn_node *n, int i)
 {
     return &x->g->nodes[n->inputs[i]];
+}
+static inline float *nn_out(const struct nn_exec *x, const struct nn_node *n)
+{
+    return x->t[n - x->g->nodes].out;
+}
+static inline float *nn_dout(const struct nn_exec *x, const struct nn_node *n)
+{
+    return x->t[n - x->g->nodes].dout;
+}
+static inline float *nn_scratch(const struct nn_exec *x, const struct nn_node *n)
+{
+    return x->t[n - x->g->nodes].scratch;
 }
 
 enum nn_layer_flags {

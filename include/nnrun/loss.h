@@ -23,10 +23,11 @@ struct nn_metric_sums {
 void nn_loss_measure(enum nn_loss_kind kind, const float *p, const uint8_t *labels,
                      int B, int C, struct nn_metric_sums *sums);
 
-/* Writes dL/dp (mean over the batch) into dp[B, C]; with fused_softmax set (a
- * cross-entropy over a softmax output) writes dL/dz of the softmax input. */
+/* Writes dL/dp for rows p[0..B) into dp[B, C], where L is the mean over a
+ * batch of `batch` rows (B <= batch: a chunk of it); with fused_softmax set
+ * (a cross-entropy over a softmax output) writes dL/dz of the softmax input. */
 void nn_loss_grad(enum nn_loss_kind kind, const float *p, const uint8_t *labels,
-                  int B, int C, int fused_softmax, float *dp);
+                  int B, int C, int batch, int fused_softmax, float *dp);
 
 /* Whether the loss fuses with a softmax output (the cross-entropies). */
 int nn_loss_fuses_softmax(enum nn_loss_kind kind);

@@ -22,6 +22,10 @@ int nn_pool_threads(const struct nn_pool *p);
 /* Runs fn over [0, n) in chunks of grain; returns when all are done.
  * p may be NULL (runs inline). */
 void nn_pool_for(struct nn_pool *p, size_t n, size_t grain, nn_task_fn fn, void *ctx);
+/* Index of the calling thread within the pool running it: 0 for the thread
+ * that called nn_pool_for, 1..n_threads-1 for the workers.  Lets a task pick
+ * per-thread buffers. */
+int nn_pool_thread(void);
 /* Number of online CPUs. */
 int nn_cpu_count(void);
 

@@ -40,16 +40,19 @@ int nn_train(struct nn_graph *g, const struct nn_spec *s, const struct nn_datase
 void nn_evaluate(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *ds,
                  struct nn_pool *pool, struct nn_eval_stats *out);
 
-/* One training step on rows idx[0..B) of ds: forward, loss, backward, update.
- * Exposed for tests and `nnrun bench`. */
+/* One training step on rows idx[0..B) of ds: each chunk runs forward, loss
+ * and backward in a slot, the chunks' gradients are summed in chunk order,
+ * the optimizer updates.  sums (may be NULL) receives the loss and metrics. */
 struct nn_optim;
 void nn_train_step(struct nn_graph *g, const struct nn_spec *s, struct nn_optim *o,
                    const struct nn_dataset *ds, const size_t *idx, int B,
                    struct nn_pool *pool, uint64_t step, struct nn_metric_sums *sums);
 
-/* Forward pass only on rows idx[0..B) (inference when training == 0). */
-void nn_forward(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *ds,
-                const size_t *idx, int B, struct nn_pool *pool, int training,
-                uint64_t step);
+/* The node-level passes of one chunk, for tests and benchmarks: forward
+ * through the graph order, and backward in reverse (skip_output: leave out
+ * the output node, whose gradient was fused into the loss). */
+struct nn_exec;
+void nn_exec_forward(struct nn_exec *x);
+void nn_exec_backward(struct nn_exec *x, int skip_output);
 
 #endif

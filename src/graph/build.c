@@ -221,8 +221,8 @@ fail:
     return -1;
 }
 
-/* Floats of activations (out, dout, scratch) for one batch row. */
-static size_t act_floats_per_row(const struct nn_graph *g)
+/* Floats of a slot's tensors (out, dout, scratch) per row. */
+static size_t floats_per_row(const struct nn_graph *g)
 {
     size_t t = g->nodes[0].size;
     for (int v = 1; v < g->n_nodes; v++) {
@@ -233,52 +233,72 @@ static size_t act_floats_per_row(const struct nn_graph *g)
     return t;
 }
 
-/* Floats of scratch that do not grow with the batch. */
-static size_t fixed_floats(const struct nn_graph *g)
+/* Rows of the largest chunk of any batch up to max_batch. */
+static int slot_rows(int max_batch)
 {
-    size_t t = 0;
-    for (int v = 1; v < g->n_nodes; v++) t = nn_add_size(t, g->nodes[v].scratch_fixed);
-    return t;
+    int rows = 1;
+    for (int B = 1; B <= max_batch; B++) {
+        int n = nn_graph_chunks(B), r = (B + n - 1) / n;
+        if (r > rows) rows = r;
+    }
+    return rows;
 }
 
-size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch)
+size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch, int n_slots)
 {
-    /* parameters, gradients and two optimizer states */
-    size_t p = nn_mul_size(4 * sizeof(float), g->n_params);
-    size_t a = nn_mul_size(nn_mul_size(act_floats_per_row(g), (size_t)max_batch), sizeof(float));
-    return nn_add_size(nn_add_size(p, a), nn_mul_size(fixed_floats(g), sizeof(float)));
+    /* parameters, gradients, two optimizer states and the chunks' gradients */
+    size_t p = nn_mul_size((4 + NN_MAX_CHUNKS) * sizeof(float), g->n_params);
+    size_t rows = nn_mul_size((size_t)slot_rows(max_batch), (size_t)n_slots);
+    size_t a = nn_mul_size(nn_mul_size(floats_per_row(g), rows), sizeof(float));
+    return nn_add_size(p, a);
 }
 
-int nn_graph_alloc(struct nn_graph *g, int max_batch, char *err, size_t n_err)
+int nn_graph_alloc(struct nn_graph *g, int max_batch, int n_slots, char *err, size_t n_err)
 {
-    size_t rows = (size_t)max_batch;
     g->max_batch = max_batch;
-    g->act_floats = nn_add_size(nn_mul_size(act_floats_per_row(g), rows), fixed_floats(g));
+    g->n_slots = n_slots;
+    g->slot_rows = slot_rows(max_batch);
+    const size_t rows = (size_t)g->slot_rows, per_slot = nn_mul_size(floats_per_row(g), rows);
+    g->act_floats = nn_mul_size(per_slot, (size_t)n_slots);
     g->params = nn_alloc_floats(g->n_params);
     g->grads = nn_alloc_floats(g->n_params);
+    g->chunk_grads = nn_alloc_floats(nn_mul_size(NN_MAX_CHUNKS, g->n_params));
     g->act_block = g->act_floats == SIZE_MAX ? NULL : nn_alloc_floats(g->act_floats);
-    g->batch_labels = calloc(rows, 1);
-    if (!g->params || !g->grads || !g->act_block || !g->batch_labels) {
+    g->slots = calloc((size_t)n_slots, sizeof *g->slots);
+    for (int k = 0; g->slots && k < n_slots; k++) {
+        g->slots[k].t = calloc((size_t)g->n_nodes, sizeof *g->slots[k].t);
+        g->slots[k].labels = calloc(rows, 1);
+        if (!g->slots[k].t || !g->slots[k].labels) {
+            free(g->slots[k].t);
+            free(g->slots[k].labels);
+            free(g->slots);
+            g->slots = NULL;
+        }
+    }
+    if (!g->params || !g->grads || !g->chunk_grads || !g->act_block || !g->slots) {
         snprintf(err, n_err, "cannot allocate %.1f MB for the model's tensors (batch %d)",
-                 (double)nn_graph_plan_bytes(g, max_batch) / 1e6, max_batch);
+                 (double)nn_graph_plan_bytes(g, max_batch, n_slots) / 1e6, max_batch);
         return -1;
     }
-    float *p = g->act_block;
-    g->nodes[0].out = p;
-    p += rows * g->nodes[0].size;
-    for (int k = 0; k < g->n_nodes - 1; k++) {
-        struct nn_node *n = &g->nodes[g->order[k]];
-        if (n->flags & NN_NODE_ALIAS) {
-            n->out = g->nodes[n->inputs[0]].out;
-            n->dout = g->nodes[n->inputs[0]].dout;
-        } else {
-            n->out = p, p += rows * n->size;
-            n->dout = p, p += rows * n->size;
+    for (int k = 0; k < n_slots; k++) {
+        struct nn_tensors *t = g->slots[k].t;
+        float *p = g->act_block + (size_t)k * per_slot;
+        t[0].out = p;   /* the input's dout is never written: nothing upstream needs it */
+        p += rows * g->nodes[0].size;
+        for (int o = 0; o < g->n_nodes - 1; o++) {
+            const int v = g->order[o];
+            const struct nn_node *n = &g->nodes[v];
+            if (n->flags & NN_NODE_ALIAS) {
+                t[v].out = t[n->inputs[0]].out;
+                t[v].dout = t[n->inputs[0]].dout;
+            } else {
+                t[v].out = p, p += rows * n->size;
+                t[v].dout = p, p += rows * n->size;
+            }
+            t[v].scratch = n->scratch_per_sample ? p : NULL;
+            p += rows * n->scratch_per_sample;
         }
-        n->scratch = n->scratch_per_sample || n->scratch_fixed ? p : NULL;
-        p += rows * n->scratch_per_sample + n->scratch_fixed;
     }
-    /* the input's dout is never written: nothing upstream needs it */
     return 0;
 }
 
@@ -305,6 +325,11 @@ void nn_graph_free(struct nn_graph *g)
     free(g->params);
     free(g->grads);
     free(g->act_block);
-    free(g->batch_labels);
+    free(g->chunk_grads);
+    for (int k = 0; g->slots && k < g->n_slots; k++) {
+        free(g->slots[k].t);
+        free(g->slots[k].labels);
+    }
+    free(g->slots);
     memset(g, 0, sizeof *g);
 }

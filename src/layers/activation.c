@@ -57,8 +57,8 @@ static void act_fwd(void *ctx, size_t s0, size_t s1)
 {
     const struct act_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
-    const float *x = in->out + s0 * n->size;
-    float *y = n->out + s0 * n->size;
+    const float *x = nn_out(j->x, in) + s0 * n->size;
+    float *y = nn_out(j->x, n) + s0 * n->size;
     const size_t len = (s1 - s0) * n->size;
     const float a = n->alpha;
     switch (n->act) {
@@ -76,9 +76,9 @@ static void act_bwd(void *ctx, size_t s0, size_t s1)
 {
     const struct act_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
-    const float *x = in->out + s0 * n->size, *y = n->out + s0 * n->size;
-    const float *dy = n->dout + s0 * n->size;
-    float *dx = in->dout + s0 * n->size;
+    const float *x = nn_out(j->x, in) + s0 * n->size, *y = nn_out(j->x, n) + s0 * n->size;
+    const float *dy = nn_dout(j->x, n) + s0 * n->size;
+    float *dx = nn_dout(j->x, in) + s0 * n->size;
     const size_t len = (s1 - s0) * n->size;
     const float a = n->alpha;
     const int acc = n->din_acc[0];

@@ -5,10 +5,8 @@
  * ends with a 1 (P1 = P + 1 columns), which makes the bias part of the
  * products:
  *   forward:  col[B*OH*OW, P1] = im2col(x);  y = col . Wb
- *   backward: [dW; db] += col^T . dy  (split over fixed batch chunks, the
- *             partial sums added in chunk order);  dx (+)= col2im(dy . W^T)
- * The scratch keeps col from forward to backward, then holds dcol; the fixed
- * scratch holds the chunks' partial gradients.
+ *   backward: [dW; db] = col^T . dy;  dx (+)= col2im(dy . W^T)
+ * The scratch keeps col from forward to backward, then holds dcol.
  */
 #include <string.h>
 
@@ -34,8 +32,6 @@ static const struct nn_arg_desc conv2d_keys[] = {
     NN_ARG_KERNEL_INIT(struct conv2d_args),
     NN_ARG_BIAS_INIT(struct conv2d_args),
 };
-
-#define DW_CHUNKS 8   /* weight-gradient partial sums: fixed, not per thread */
 
 static void conv_window(const struct nn_node *n, const struct nn_node *in, struct nn_window *wd)
 {
@@ -69,7 +65,6 @@ static int conv2d_infer(struct nn_node *n, const struct nn_graph *g, struct nn_d
     n->kernel_init = a->kernel_init;
     n->bias_init = a->bias_init;
     n->scratch_per_sample = (size_t)wd.oh * wd.ow * P1;
-    n->scratch_fixed = DW_CHUNKS * P1 * F;
     n->flops = 2 * (size_t)wd.oh * wd.ow * P * F;
     return 0;
 }
@@ -80,24 +75,27 @@ struct conv_job {
     struct nn_window wd;
     int M, P, P1, F;            /* positions per sample, patch, patch + bias, filters */
     const float *W;
-    float *dW;
-    float *partial;             /* DW_CHUNKS x [P1, F] */
-    size_t n_chunks;
+    const float *in, *dy;
+    float *out, *col, *dx;
 };
 
 static void conv_plan(struct conv_job *j, const struct nn_node *n, struct nn_exec *x)
 {
+    const struct nn_node *in = nn_input(x, n, 0);
     memset(j, 0, sizeof *j);
     j->n = n;
     j->x = x;
-    conv_window(n, nn_input(x, n, 0), &j->wd);
+    conv_window(n, in, &j->wd);
     j->M = j->wd.oh * j->wd.ow;
     j->P = j->wd.kh * j->wd.kw * j->wd.c;
     j->P1 = (int)(n->n_params / (size_t)n->c);
     j->F = n->c;
     j->W = x->params + n->param_off;
-    j->dW = x->grads + n->param_off;
-    j->partial = n->scratch + (size_t)x->g->max_batch * n->scratch_per_sample;
+    j->in = nn_out(x, in);
+    j->dx = nn_dout(x, in);
+    j->out = nn_out(x, n);
+    j->dy = nn_dout(x, n);
+    j->col = nn_scratch(x, n);
 }
 
 static void conv_fwd_samples(void *ctx, size_t s0, size_t s1)
@@ -105,9 +103,9 @@ static void conv_fwd_samples(void *ctx, size_t s0, size_t s1)
     const struct conv_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
     for (size_t s = s0; s < s1; s++) {
-        float *col = n->scratch + s * n->scratch_per_sample;
-        nn_im2col(&j->wd, in->out + s * in->size, col, j->P1 > j->P);
-        nn_gemm_nn(j->M, j->F, j->P1, col, j->P1, j->W, j->F, n->out + s * n->size, j->F, 0);
+        float *col = j->col + s * n->scratch_per_sample;
+        nn_im2col(&j->wd, j->in + s * in->size, col, j->P1 > j->P);
+        nn_gemm_nn(j->M, j->F, j->P1, col, j->P1, j->W, j->F, j->out + s * n->size, j->F, 0);
     }
 }
 
@@ -118,28 +116,14 @@ static void conv2d_forward(const struct nn_node *n, struct nn_exec *x)
     nn_pool_for(x->pool, (size_t)x->batch, 1, conv_fwd_samples, &j);
 }
 
-/* Partial [dW; db] of one chunk of samples. */
-static void conv_dw_chunk(void *ctx, size_t c0, size_t c1)
-{
-    const struct conv_job *j = ctx;
-    const size_t B = (size_t)j->x->batch, rows_per_sample = (size_t)j->M;
-    for (size_t c = c0; c < c1; c++) {
-        size_t s0 = B * c / j->n_chunks, s1 = B * (c + 1) / j->n_chunks;
-        const float *col = j->n->scratch + s0 * j->n->scratch_per_sample;
-        const float *dy = j->n->dout + s0 * j->n->size;
-        nn_gemm_tn(j->P1, j->F, (int)((s1 - s0) * rows_per_sample), col, j->P1, dy, j->F,
-                   j->partial + c * (size_t)j->P1 * j->F, j->F, 0);
-    }
-}
-
 static void conv_dx_samples(void *ctx, size_t s0, size_t s1)
 {
     const struct conv_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
     for (size_t s = s0; s < s1; s++) {
-        float *dcol = n->scratch + s * n->scratch_per_sample;
-        float *dx = in->dout + s * in->size;
-        nn_gemm_nt(j->M, j->P, j->F, n->dout + s * n->size, j->F, j->W, j->F, dcol, j->P, 0);
+        float *dcol = j->col + s * n->scratch_per_sample;
+        float *dx = j->dx + s * in->size;
+        nn_gemm_nt(j->M, j->P, j->F, j->dy + s * n->size, j->F, j->W, j->F, dcol, j->P, 0);
         if (!n->din_acc[0]) memset(dx, 0, in->size * sizeof *dx);
         nn_col2im(&j->wd, dcol, dx);
     }
@@ -149,13 +133,9 @@ static void conv2d_backward(const struct nn_node *n, struct nn_exec *x)
 {
     struct conv_job j;
     conv_plan(&j, n, x);
-    j.n_chunks = (size_t)x->batch < DW_CHUNKS ? (size_t)x->batch : DW_CHUNKS;
-    nn_pool_for(x->pool, j.n_chunks, 1, conv_dw_chunk, &j);
-    const size_t len = (size_t)j.P1 * j.F;
-    for (size_t c = 0; c < j.n_chunks; c++) {
-        const float *p = j.partial + c * len;
-        for (size_t i = 0; i < len; i++) j.dW[i] += p[i];
-    }
+    /* [dW; db][P1, F] = col^T . dy over every output position of the chunk */
+    nn_pgemm_tn(x->pool, j.P1, j.F, x->batch * j.M, j.col, j.P1, j.dy, j.F,
+                x->grads + n->param_off, j.F, 0);
     if (n->needs_dinput) nn_pool_for(x->pool, (size_t)x->batch, 1, conv_dx_samples, &j);
 }
 

@@ -2,7 +2,7 @@
  * W is stored [N, K] (one row of K weights per unit, as PyTorch's Linear;
  * Keras' kernel is its transpose), then b.  The input must be flat.
  *   forward:  y = x . W^T          (dot kernel: long rows of K)
- *   backward: dW += dy^T . x;  db += sum_b dy;  dx (+)= dy . W   (panel kernel) */
+ *   backward: dW = dy^T . x;  db = sum_b dy;  dx (+)= dy . W   (panel kernel) */
 #include "args.h"
 #include "nnrun/kernels.h"
 
@@ -46,11 +46,12 @@ static void dense_forward(const struct nn_node *n, struct nn_exec *x)
     const struct nn_node *in = nn_input(x, n, 0);
     const int B = x->batch, K = (int)in->size, N = n->c;
     const float *W = x->params + n->param_off;
-    nn_pgemm_nt(x->pool, B, N, K, in->out, K, W, K, n->out, N, 0);
+    float *y = nn_out(x, n);
+    nn_pgemm_nt(x->pool, B, N, K, nn_out(x, in), K, W, K, y, N, 0);
     if (n->n_params > n->n_weights) {
         const float *b = W + n->n_weights;
         for (int i = 0; i < B; i++)
-            for (int j = 0; j < N; j++) n->out[(size_t)i * N + j] += b[j];
+            for (int j = 0; j < N; j++) y[(size_t)i * N + j] += b[j];
     }
 }
 
@@ -58,17 +59,19 @@ static void dense_backward(const struct nn_node *n, struct nn_exec *x)
 {
     const struct nn_node *in = nn_input(x, n, 0);
     const int B = x->batch, K = (int)in->size, N = n->c;
-    const float *W = x->params + n->param_off;
+    const float *W = x->params + n->param_off, *dy = nn_dout(x, n);
     float *dW = x->grads + n->param_off;
-    /* dW[N,K] += dy^T . x */
-    nn_pgemm_tn(x->pool, N, K, B, n->dout, N, in->out, K, dW, K, 1);
+    /* dW[N,K] = dy^T . x */
+    nn_pgemm_tn(x->pool, N, K, B, dy, N, nn_out(x, in), K, dW, K, 0);
     if (n->n_params > n->n_weights) {
         float *db = dW + n->n_weights;
+        for (int j = 0; j < N; j++) db[j] = 0;
         for (int i = 0; i < B; i++)
-            for (int j = 0; j < N; j++) db[j] += n->dout[(size_t)i * N + j];
+            for (int j = 0; j < N; j++) db[j] += dy[(size_t)i * N + j];
     }
     /* dx[B,K] (+)= dy . W */
-    if (n->needs_dinput) nn_pgemm_nn(x->pool, B, K, N, n->dout, N, W, K, in->dout, K, n->din_acc[0]);
+    if (n->needs_dinput)
+        nn_pgemm_nn(x->pool, B, K, N, dy, N, W, K, nn_dout(x, in), K, n->din_acc[0]);
 }
 
 const struct nn_layer_ops nn_layer_dense = {

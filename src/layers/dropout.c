@@ -38,10 +38,14 @@ static void drop_fwd(void *ctx, size_t s0, size_t s1)
     const struct dropout_args *a = n->args;
     const float scale = 1.0f / (1.0f - a->rate);
     const uint64_t stream = (j->x->step << 16) ^ (uint64_t)(n - j->x->g->nodes);
+    const float *xin = nn_out(j->x, in);
+    float *mask = nn_scratch(j->x, n), *y = nn_out(j->x, n);
+    /* the draw is keyed by the row's index in the whole batch, not the chunk */
+    const size_t base = (size_t)j->x->row0 * n->size;
     for (size_t i = s0 * n->size; i < s1 * n->size; i++) {
-        float keep = nn_unit_float(nn_rand_at(j->x->seed, stream, i)) >= a->rate ? scale : 0;
-        n->scratch[i] = keep;
-        n->out[i] = in->out[i] * keep;
+        float keep = nn_unit_float(nn_rand_at(j->x->seed, stream, base + i)) >= a->rate ? scale : 0;
+        mask[i] = keep;
+        y[i] = xin[i] * keep;
     }
 }
 
@@ -49,7 +53,7 @@ static void dropout_forward(const struct nn_node *n, struct nn_exec *x)
 {
     const struct nn_node *in = nn_input(x, n, 0);
     if (!x->training) {
-        memcpy(n->out, in->out, (size_t)x->batch * n->size * sizeof *n->out);
+        memcpy(nn_out(x, n), nn_out(x, in), (size_t)x->batch * n->size * sizeof(float));
         return;
     }
     struct drop_job j = {n, x};
@@ -59,12 +63,13 @@ static void dropout_forward(const struct nn_node *n, struct nn_exec *x)
 static void dropout_backward(const struct nn_node *n, struct nn_exec *x)
 {
     if (!n->needs_dinput) return;
-    const struct nn_node *in = nn_input(x, n, 0);
+    float *dx = nn_dout(x, nn_input(x, n, 0));
+    const float *dy = nn_dout(x, n), *mask = nn_scratch(x, n);
     size_t total = (size_t)x->batch * n->size;
     if (n->din_acc[0])
-        for (size_t i = 0; i < total; i++) in->dout[i] += n->dout[i] * n->scratch[i];
+        for (size_t i = 0; i < total; i++) dx[i] += dy[i] * mask[i];
     else
-        for (size_t i = 0; i < total; i++) in->dout[i] = n->dout[i] * n->scratch[i];
+        for (size_t i = 0; i < total; i++) dx[i] = dy[i] * mask[i];
 }
 
 const struct nn_layer_ops nn_layer_dropout = {

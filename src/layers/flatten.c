@@ -19,18 +19,19 @@ static int flatten_infer(struct nn_node *n, const struct nn_graph *g, struct nn_
 static void flatten_forward(const struct nn_node *n, struct nn_exec *x)
 {
     if (n->flags & NN_NODE_ALIAS) return;   /* the output is the input's tensor */
-    memcpy(n->out, nn_input(x, n, 0)->out, (size_t)x->batch * n->size * sizeof *n->out);
+    memcpy(nn_out(x, n), nn_out(x, nn_input(x, n, 0)), (size_t)x->batch * n->size * sizeof(float));
 }
 
 static void flatten_backward(const struct nn_node *n, struct nn_exec *x)
 {
     if ((n->flags & NN_NODE_ALIAS) || !n->needs_dinput) return;
-    float *dx = nn_input(x, n, 0)->dout;
+    float *dx = nn_dout(x, nn_input(x, n, 0));
+    const float *dy = nn_dout(x, n);
     size_t len = (size_t)x->batch * n->size;
     if (n->din_acc[0])
-        for (size_t i = 0; i < len; i++) dx[i] += n->dout[i];
+        for (size_t i = 0; i < len; i++) dx[i] += dy[i];
     else
-        memcpy(dx, n->dout, len * sizeof *dx);
+        memcpy(dx, dy, len * sizeof *dx);
 }
 
 const struct nn_layer_ops nn_layer_flatten = {

@@ -102,8 +102,8 @@ static void max_fwd(void *ctx, size_t s0, size_t s1)
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
     const int C = wd->c;
     for (size_t s = s0; s < s1; s++) {
-        const float *xs = in->out + s * in->size;
-        float *y = n->out + s * n->size, *arg = n->scratch + s * n->size;
+        const float *xs = nn_out(j->x, in) + s * in->size;
+        float *y = nn_out(j->x, n) + s * n->size, *arg = nn_scratch(j->x, n) + s * n->size;
         for (int oy = 0; oy < wd->oh; oy++)
             for (int ox = 0; ox < wd->ow; ox++) {
                 int y0, y1, x0, x1;
@@ -119,8 +119,8 @@ static void max_bwd(void *ctx, size_t s0, size_t s1)
     const struct pool_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
     for (size_t s = s0; s < s1; s++) {
-        float *dx = in->dout + s * in->size;
-        const float *dy = n->dout + s * n->size, *arg = n->scratch + s * n->size;
+        float *dx = nn_dout(j->x, in) + s * in->size;
+        const float *dy = nn_dout(j->x, n) + s * n->size, *arg = nn_scratch(j->x, n) + s * n->size;
         if (!n->din_acc[0]) memset(dx, 0, in->size * sizeof *dx);
         for (size_t i = 0; i < n->size; i++) dx[(size_t)arg[i]] += dy[i];
     }
@@ -133,8 +133,8 @@ static void avg_fwd(void *ctx, size_t s0, size_t s1)
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
     const int C = wd->c;
     for (size_t s = s0; s < s1; s++) {
-        const float *xs = in->out + s * in->size;
-        float *y = n->out + s * n->size;
+        const float *xs = nn_out(j->x, in) + s * in->size;
+        float *y = nn_out(j->x, n) + s * n->size;
         for (int oy = 0; oy < wd->oh; oy++)
             for (int ox = 0; ox < wd->ow; ox++) {
                 int y0, y1, x0, x1;
@@ -159,8 +159,8 @@ static void avg_bwd(void *ctx, size_t s0, size_t s1)
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
     const int C = wd->c;
     for (size_t s = s0; s < s1; s++) {
-        float *dx = in->dout + s * in->size;
-        const float *dy = n->dout + s * n->size;
+        float *dx = nn_dout(j->x, in) + s * in->size;
+        const float *dy = nn_dout(j->x, n) + s * n->size;
         if (!n->din_acc[0]) memset(dx, 0, in->size * sizeof *dx);
         for (int oy = 0; oy < wd->oh; oy++)
             for (int ox = 0; ox < wd->ow; ox++) {

@@ -1,6 +1,12 @@
 /* executor.c - the generic training loop.  It walks the graph's order
  * forward and in reverse, and knows no layer kind: what it needs of a node
- * (is it a softmax the loss can fuse with?) comes from the node's flags. */
+ * (is it a softmax the loss can fuse with?) comes from the node's flags.
+ *
+ * A step is data-parallel over chunks of the batch (see graph.h): each chunk
+ * gathers its rows into a slot, runs forward, the loss and backward there,
+ * and writes its own parameter gradients; then the chunks' gradients are
+ * summed in chunk order and the optimizer steps.  Chunks depend on the batch
+ * size only, so results are the same at any thread count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,28 +17,107 @@
 #include "nnrun/train.h"
 #include "nnrun/util.h"
 
-/* Input rows <- bytes / divide_by; labels alongside. */
-static void gather(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *ds,
-                   const size_t *idx, int B)
+void nn_exec_forward(struct nn_exec *x)
 {
-    struct nn_node *in = &g->nodes[0];
-    const float scale = 1.0f / s->data.divide_by;
-    for (int b = 0; b < B; b++) {
-        const uint8_t *src = ds->images + idx[b] * in->size;
-        float *dst = in->out + (size_t)b * in->size;
-        for (size_t i = 0; i < in->size; i++) dst[i] = (float)src[i] * scale;
-        g->batch_labels[b] = ds->labels[idx[b]];
+    const struct nn_graph *g = x->g;
+    for (int k = 0; k < g->n_nodes - 1; k++) {
+        const struct nn_node *n = &g->nodes[g->order[k]];
+        n->ops->forward(n, x);
     }
 }
 
-void nn_forward(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *ds,
-                const size_t *idx, int B, struct nn_pool *pool, int training, uint64_t step)
+void nn_exec_backward(struct nn_exec *x, int skip_output)
 {
-    gather(g, s, ds, idx, B);
-    struct nn_exec x = {g, B, training, g->params, g->grads, pool, s->seed, step};
-    for (int k = 0; k < g->n_nodes - 1; k++) {
+    const struct nn_graph *g = x->g;
+    for (int k = g->n_nodes - 2; k >= 0; k--) {
         const struct nn_node *n = &g->nodes[g->order[k]];
-        n->ops->forward(n, &x);
+        if (skip_output && g->order[k] == g->output) continue;
+        n->ops->backward(n, x);
+    }
+}
+
+struct step_job {
+    struct nn_graph *g;
+    const struct nn_spec *s;
+    const struct nn_dataset *ds;
+    const size_t *idx;
+    int B, n_chunks, training, backward;
+    uint64_t step;
+    struct nn_metric_sums sums[NN_MAX_CHUNKS];
+};
+
+static void run_chunks(void *ctx, size_t c0, size_t c1)
+{
+    struct step_job *j = ctx;
+    struct nn_graph *g = j->g;
+    const struct nn_spec *s = j->s;
+    struct nn_slot *slot = &g->slots[nn_pool_thread()];
+    const struct nn_node *in = &g->nodes[0], *out = &g->nodes[g->output];
+    const float scale = 1.0f / s->data.divide_by;
+    for (size_t c = c0; c < c1; c++) {
+        const int r0 = nn_chunk_start(j->B, j->n_chunks, (int)c);
+        const int rows = nn_chunk_start(j->B, j->n_chunks, (int)c + 1) - r0;
+        /* input rows <- bytes / divide_by; labels alongside */
+        float *xin = slot->t[0].out;
+        for (int b = 0; b < rows; b++) {
+            const size_t k = j->idx[r0 + b];
+            const uint8_t *src = j->ds->images + k * in->size;
+            float *dst = xin + (size_t)b * in->size;
+            for (size_t i = 0; i < in->size; i++) dst[i] = (float)src[i] * scale;
+            slot->labels[b] = j->ds->labels[k];
+        }
+        struct nn_exec x = {g, slot->t, rows, r0, j->training, g->params,
+                            g->chunk_grads + c * g->n_params, NULL, s->seed, j->step};
+        nn_exec_forward(&x);
+        float *p = slot->t[g->output].out, *dp = slot->t[g->output].dout;
+        j->sums[c] = (struct nn_metric_sums){0};
+        nn_loss_measure(s->train.loss, p, slot->labels, rows, out->c, &j->sums[c]);
+        if (!j->backward) continue;
+        /* the loss writes the output's gradient; fused with a softmax, it is
+         * the gradient of the softmax input and the softmax backward is skipped */
+        const int fused = (out->flags & NN_NODE_SOFTMAX) && nn_loss_fuses_softmax(s->train.loss);
+        nn_loss_grad(s->train.loss, p, slot->labels, rows, out->c, j->B, fused, dp);
+        if (fused && out->needs_dinput) {
+            float *dz = slot->t[out->inputs[0]].dout;
+            const size_t len = (size_t)rows * out->size;
+            if (out->din_acc[0])
+                for (size_t i = 0; i < len; i++) dz[i] += dp[i];
+            else
+                memcpy(dz, dp, len * sizeof *dz);
+        }
+        nn_exec_backward(&x, fused);
+    }
+}
+
+struct reduce_job {
+    float *dst;
+    const float *src;
+    size_t n;
+    int n_chunks;
+};
+
+/* grads[i] = sum of the chunks' gradients, in chunk order */
+static void reduce_range(void *ctx, size_t b, size_t e)
+{
+    const struct reduce_job *r = ctx;
+    memcpy(r->dst + b, r->src + b, (e - b) * sizeof *r->dst);
+    for (int c = 1; c < r->n_chunks; c++) {
+        const float *src = r->src + (size_t)c * r->n;
+        for (size_t i = b; i < e; i++) r->dst[i] += src[i];
+    }
+}
+
+/* Runs the chunks of one batch; returns the chunks' sums added in order. */
+static void run_batch(struct step_job *j, struct nn_pool *pool, struct nn_metric_sums *sums)
+{
+    j->n_chunks = nn_graph_chunks(j->B);
+    nn_pool_for(pool, (size_t)j->n_chunks, 1, run_chunks, j);
+    if (!sums) return;
+    for (int c = 0; c < j->n_chunks; c++) {
+        sums->loss += j->sums[c].loss;
+        sums->correct += j->sums[c].correct;
+        sums->sq_err += j->sums[c].sq_err;
+        sums->n += j->sums[c].n;
     }
 }
 
@@ -40,30 +125,11 @@ void nn_train_step(struct nn_graph *g, const struct nn_spec *s, struct nn_optim 
                    const struct nn_dataset *ds, const size_t *idx, int B, struct nn_pool *pool,
                    uint64_t step, struct nn_metric_sums *sums)
 {
-    nn_forward(g, s, ds, idx, B, pool, 1, step);
-    struct nn_node *out = &g->nodes[g->output];
-    const int C = out->c;
-    if (sums) nn_loss_measure(s->train.loss, out->out, g->batch_labels, B, C, sums);
-
-    /* the loss writes the output's gradient; fused with a softmax, it is the
-     * gradient of the softmax input and the softmax backward is skipped */
-    int fused = (out->flags & NN_NODE_SOFTMAX) && nn_loss_fuses_softmax(s->train.loss);
-    nn_loss_grad(s->train.loss, out->out, g->batch_labels, B, C, fused, out->dout);
-    if (fused && out->needs_dinput) {
-        float *dz = g->nodes[out->inputs[0]].dout;
-        size_t len = (size_t)B * out->size;
-        if (out->din_acc[0])
-            for (size_t i = 0; i < len; i++) dz[i] += out->dout[i];
-        else
-            memcpy(dz, out->dout, len * sizeof *dz);
-    }
-    memset(g->grads, 0, g->n_params * sizeof *g->grads);
-    struct nn_exec x = {g, B, 1, g->params, g->grads, pool, s->seed, step};
-    for (int k = g->n_nodes - 2; k >= 0; k--) {
-        const struct nn_node *n = &g->nodes[g->order[k]];
-        if (fused && n == out) continue;
-        n->ops->backward(n, &x);
-    }
+    struct step_job j = {.g = g, .s = s, .ds = ds, .idx = idx, .B = B, .training = 1,
+                         .backward = 1, .step = step};
+    run_batch(&j, pool, sums);
+    struct reduce_job r = {g->grads, g->chunk_grads, g->n_params, j.n_chunks};
+    nn_pool_for(pool, g->n_params, 16384, reduce_range, &r);
     nn_optim_step(o, g->params, g->grads, pool);
 }
 
@@ -142,9 +208,8 @@ void nn_evaluate(struct nn_graph *g, const struct nn_spec *s, const struct nn_da
     for (size_t b = 0; b < ds->n; b += bs) {
         int B = (int)(ds->n - b < bs ? ds->n - b : bs);
         for (int i = 0; i < B; i++) idx[i] = b + (size_t)i;
-        nn_forward(g, s, ds, idx, B, pool, 0, 0);
-        const struct nn_node *o = &g->nodes[g->output];
-        nn_loss_measure(s->train.loss, o->out, g->batch_labels, B, o->c, &sums);
+        struct step_job j = {.g = g, .s = s, .ds = ds, .idx = idx, .B = B};
+        run_batch(&j, pool, &sums);
     }
     out->n = sums.n;
     out->loss = sums.n ? sums.loss / (double)sums.n : 0;

@@ -38,9 +38,9 @@ void nn_loss_measure(enum nn_loss_kind kind, const float *p, const uint8_t *labe
 }
 
 void nn_loss_grad(enum nn_loss_kind kind, const float *p, const uint8_t *labels, int B, int C,
-                  int fused_softmax, float *dp)
+                  int batch, int fused_softmax, float *dp)
 {
-    const float inv_b = 1.0f / (float)B;
+    const float inv_b = 1.0f / (float)batch;
     for (int b = 0; b < B; b++) {
         const float *pb = p + (size_t)b * C;
         float *db = dp + (size_t)b * C;

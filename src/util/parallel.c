@@ -32,9 +32,20 @@
 /* spin iterations (about 20-40 ns each) before a worker goes to sleep */
 #define SPIN_LIMIT 100000
 
+static _Thread_local int thread_index;   /* 0 outside workers */
+
+int nn_pool_thread(void) { return thread_index; }
+
+struct nn_pool;
+struct worker_arg {
+    struct nn_pool *pool;
+    int index;
+};
+
 struct nn_pool {
     int n_threads;
     pthread_t *threads;
+    struct worker_arg *args;
     pthread_mutex_t mu;
     pthread_cond_t wake;
     int sleepers;                 /* under mu */
@@ -66,8 +77,10 @@ static void run_chunks(struct nn_pool *p)
 
 static void *worker(void *arg)
 {
-    struct nn_pool *p = arg;
+    struct worker_arg *wa = arg;
+    struct nn_pool *p = wa->pool;
     unsigned long seen = 0;
+    thread_index = wa->index;
     for (;;) {
         unsigned long g;
         int spins = 0;
@@ -101,11 +114,15 @@ struct nn_pool *nn_pool_create(int n_threads)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     p->threads = nn_xcalloc((size_t)n_threads, sizeof *p->threads);
-    for (int i = 1; i < n_threads; i++)
-        if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
+    p->args = nn_xcalloc((size_t)n_threads, sizeof *p->args);
+    for (int i = 1; i < n_threads; i++) {
+        p->args[i].pool = p;
+        p->args[i].index = i;
+        if (pthread_create(&p->threads[i], NULL, worker, &p->args[i]) != 0) {
             p->n_threads = i;   /* run with what we got */
             break;
         }
+    }
     return p;
 }
 
@@ -125,6 +142,7 @@ void nn_pool_free(struct nn_pool *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
     free(p->threads);
+    free(p->args);
     free(p);
 }
 
