@@ -91,6 +91,33 @@ START_TEST(test_im2col_adjoint)
             ck_assert_double_eq_tol(a, b, 1e-4);
             free(x), free(col), free(y), free(dx);
         }
+    /* im2row holds the same values as im2col, transposed; row2im is its adjoint */
+    for (int same = 0; same <= 1; same++)
+        for (int s = 1; s <= 2; s++)
+            for (int c = 1; c <= 2; c++) {
+                struct nn_window wd = {.h = 7, .w = 6, .c = c, .kh = 3, .kw = 2, .sh = s, .sw = s};
+                nn_window_plan(&wd, same);
+                size_t M = (size_t)wd.oh * wd.ow, P = (size_t)3 * 2 * c, nx = (size_t)7 * 6 * c;
+                size_t ld = M + 3;
+                float *x = malloc(nx * sizeof *x), *col = malloc(M * (P + 1) * sizeof *col);
+                float *rt = malloc(ld * (P + 1) * sizeof *rt), *y = malloc(ld * P * sizeof *y);
+                float *dx1 = calloc(nx, sizeof *dx1), *dx2 = calloc(nx, sizeof *dx2);
+                t_fill(x, nx, -1, 1, 19);
+                t_fill(y, ld * P, -1, 1, 20);
+                nn_im2col(&wd, x, col, 1);
+                nn_im2row(&wd, x, rt, ld, 1);
+                for (size_t m = 0; m < M; m++)
+                    for (size_t k = 0; k <= P; k++)
+                        ck_assert_float_eq(col[m * (P + 1) + k], rt[k * ld + m]);
+                /* row2im(y) equals col2im of y transposed */
+                float *yc = malloc(M * P * sizeof *yc);
+                for (size_t m = 0; m < M; m++)
+                    for (size_t k = 0; k < P; k++) yc[m * P + k] = y[k * ld + m];
+                nn_row2im(&wd, y, ld, dx1);
+                nn_col2im(&wd, yc, dx2);
+                for (size_t i = 0; i < nx; i++) ck_assert_float_eq_tol(dx1[i], dx2[i], 1e-6f);
+                free(x), free(col), free(rt), free(y), free(dx1), free(dx2), free(yc);
+            }
     /* 'same' geometry as TensorFlow: 28 -> 28 (3x3, stride 1), 7 -> 4 (stride 2) */
     struct nn_window wd = {.h = 28, .w = 7, .c = 1, .kh = 3, .kw = 3, .sh = 1, .sw = 2};
     nn_window_plan(&wd, 1);

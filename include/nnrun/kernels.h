@@ -66,6 +66,14 @@ void nn_im2col(const struct nn_window *wd, const float *x, float *col, int ones)
 /* dx[h,w,c] += patches' gradients dcol[oh*ow, kh*kw*c]. */
 void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx);
 
+/* The transposed layout, one row per patch element: rowT[k * ld + m] for
+ * k = (ky, kx, c) < kh*kw*c and m < oh*ow, then (ones) a row of 1s.  With
+ * stride 1 and one channel each row is a shifted copy of the image, copied
+ * in contiguous runs.  ld >= oh*ow lets a chunk's samples sit side by side. */
+void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, size_t ld, int ones);
+/* dx[h,w,c] += the gradients drowT[k * ld + m] (the adjoint of nn_im2row). */
+void nn_row2im(const struct nn_window *wd, const float *drowT, size_t ld, float *dx);
+
 /* y[i] = tanh(x[i]) with a max error of a few ulp, vectorizable. */
 void nn_tanh(const float *x, float *y, size_t n);
 void nn_tanh_ref(const float *x, float *y, size_t n);

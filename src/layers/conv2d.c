@@ -1,12 +1,14 @@
 /* conv2d.c - 2-D convolution over NHWC data by im2col and matrix products.
  *
  * W is stored [kh, kw, C, F] = [P, F] (Keras' kernel layout), then b[F], so
- * the parameters form one [P+1, F] matrix Wb.  With a bias, each im2col row
- * ends with a 1 (P1 = P + 1 columns), which makes the bias part of the
- * products:
- *   forward:  col[B*OH*OW, P1] = im2col(x);  y = col . Wb
- *   backward: [dW; db] = col^T . dy;  dx (+)= col2im(dy . W^T)
- * The scratch keeps col from forward to backward, then holds dcol.
+ * the parameters form one [P+1, F] matrix Wb.  The patches are kept
+ * transposed, colT[P1, rows*M] (M = OH*OW positions per sample, the chunk's
+ * samples side by side), with a last row of 1s when there is a bias
+ * (P1 = P + 1), which makes the bias part of the products:
+ *   forward:  colT = im2row(x);  y = colT^T . Wb          (per sample)
+ *   backward: [dW; db] = colT . dy                        (whole chunk)
+ *             dx (+)= row2im(W . dy^T)                    (per sample)
+ * The scratch keeps colT from forward to backward, then holds dcolT.
  */
 #include <string.h>
 
@@ -74,6 +76,7 @@ struct conv_job {
     struct nn_exec *x;
     struct nn_window wd;
     int M, P, P1, F;            /* positions per sample, patch, patch + bias, filters */
+    size_t ld;                  /* row length of colT: rows * M */
     const float *W;
     const float *in, *dy;
     float *out, *col, *dx;
@@ -96,6 +99,7 @@ static void conv_plan(struct conv_job *j, const struct nn_node *n, struct nn_exe
     j->out = nn_out(x, n);
     j->dy = nn_dout(x, n);
     j->col = nn_scratch(x, n);
+    j->ld = (size_t)x->batch * (size_t)j->M;
 }
 
 static void conv_fwd_samples(void *ctx, size_t s0, size_t s1)
@@ -103,9 +107,9 @@ static void conv_fwd_samples(void *ctx, size_t s0, size_t s1)
     const struct conv_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
     for (size_t s = s0; s < s1; s++) {
-        float *col = j->col + s * n->scratch_per_sample;
-        nn_im2col(&j->wd, j->in + s * in->size, col, j->P1 > j->P);
-        nn_gemm_nn(j->M, j->F, j->P1, col, j->P1, j->W, j->F, j->out + s * n->size, j->F, 0);
+        float *colT = j->col + s * (size_t)j->M;
+        nn_im2row(&j->wd, j->in + s * in->size, colT, j->ld, j->P1 > j->P);
+        nn_gemm_tn(j->M, j->F, j->P1, colT, (int)j->ld, j->W, j->F, j->out + s * n->size, j->F, 0);
     }
 }
 
@@ -121,11 +125,12 @@ static void conv_dx_samples(void *ctx, size_t s0, size_t s1)
     const struct conv_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
     for (size_t s = s0; s < s1; s++) {
-        float *dcol = j->col + s * n->scratch_per_sample;
+        float *dcolT = j->col + s * (size_t)j->M;
         float *dx = j->dx + s * in->size;
-        nn_gemm_nt(j->M, j->P, j->F, j->dy + s * n->size, j->F, j->W, j->F, dcol, j->P, 0);
+        /* dcolT[P, M] = W[P, F] . dy[M, F]^T */
+        nn_gemm_nt(j->P, j->M, j->F, j->W, j->F, j->dy + s * n->size, j->F, dcolT, (int)j->ld, 0);
         if (!n->din_acc[0]) memset(dx, 0, in->size * sizeof *dx);
-        nn_col2im(&j->wd, dcol, dx);
+        nn_row2im(&j->wd, dcolT, j->ld, dx);
     }
 }
 
@@ -133,8 +138,8 @@ static void conv2d_backward(const struct nn_node *n, struct nn_exec *x)
 {
     struct conv_job j;
     conv_plan(&j, n, x);
-    /* [dW; db][P1, F] = col^T . dy over every output position of the chunk */
-    nn_pgemm_tn(x->pool, j.P1, j.F, x->batch * j.M, j.col, j.P1, j.dy, j.F,
+    /* [dW; db][P1, F] = colT . dy over every output position of the chunk */
+    nn_pgemm_nn(x->pool, j.P1, j.F, (int)j.ld, j.col, (int)j.ld, j.dy, j.F,
                 x->grads + n->param_off, j.F, 0);
     if (n->needs_dinput) nn_pool_for(x->pool, (size_t)x->batch, 1, conv_dx_samples, &j);
 }
