@@ -72,46 +72,44 @@ static void clip(const struct nn_window *wd, int oy, int ox, int *y0, int *y1, i
     if (*x1 > wd->w) *x1 = wd->w;
 }
 
-/* max over one window for C channels; branch-free so the channel loop
- * vectorizes.  The first maximum in window order wins. */
-NN_HOT static void max_window(const float *restrict xs, int w, int C, int y0, int y1, int x0,
-                              int x1, float *restrict yo, float *restrict ao)
+/* Max pooling of one sample, branch-free so the channel loop vectorizes;
+ * the first maximum in window order wins.  Offsets stay below 2^24 (checked
+ * by infer), so int and float hold them exactly. */
+NN_HOT static void max_sample(const struct nn_window *wd, const float *restrict xs,
+                              float *restrict y, float *restrict arg)
 {
-    /* offsets stay below 2^24 (checked by infer), so int and float hold them */
-    const int first = (y0 * w + x0) * C;
-    for (int c = 0; c < C; c++) {
-        yo[c] = xs[first + c];
-        ao[c] = (float)(first + c);
-    }
-    for (int iy = y0; iy < y1; iy++)
-        for (int ix = x0; ix < x1; ix++) {
-            const int off = (iy * w + ix) * C;
+    const int C = wd->c, w = wd->w;
+    for (int oy = 0; oy < wd->oh; oy++)
+        for (int ox = 0; ox < wd->ow; ox++) {
+            int y0, y1, x0, x1;
+            clip(wd, oy, ox, &y0, &y1, &x0, &x1);
+            float *restrict yo = y + ((size_t)oy * wd->ow + ox) * C;
+            float *restrict ao = arg + ((size_t)oy * wd->ow + ox) * C;
+            const int first = (y0 * w + x0) * C;
             for (int c = 0; c < C; c++) {
-                const float v = xs[off + c];
-                const int m = v > yo[c];
-                yo[c] = m ? v : yo[c];
-                ao[c] = m ? (float)(off + c) : ao[c];
+                yo[c] = xs[first + c];
+                ao[c] = (float)(first + c);
             }
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++) {
+                    const int off = (iy * w + ix) * C;
+                    for (int c = 0; c < C; c++) {
+                        const float v = xs[off + c];
+                        const int m = v > yo[c];
+                        yo[c] = m ? v : yo[c];
+                        ao[c] = m ? (float)(off + c) : ao[c];
+                    }
+                }
         }
 }
 
 static void max_fwd(void *ctx, size_t s0, size_t s1)
 {
     const struct pool_job *j = ctx;
-    const struct nn_window *wd = &j->wd;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
-    const int C = wd->c;
-    for (size_t s = s0; s < s1; s++) {
-        const float *xs = nn_out(j->x, in) + s * in->size;
-        float *y = nn_out(j->x, n) + s * n->size, *arg = nn_scratch(j->x, n) + s * n->size;
-        for (int oy = 0; oy < wd->oh; oy++)
-            for (int ox = 0; ox < wd->ow; ox++) {
-                int y0, y1, x0, x1;
-                clip(wd, oy, ox, &y0, &y1, &x0, &x1);
-                size_t o = ((size_t)oy * wd->ow + ox) * C;
-                max_window(xs, wd->w, C, y0, y1, x0, x1, y + o, arg + o);
-            }
-    }
+    for (size_t s = s0; s < s1; s++)
+        max_sample(&j->wd, nn_out(j->x, in) + s * in->size, nn_out(j->x, n) + s * n->size,
+                   nn_scratch(j->x, n) + s * n->size);
 }
 
 static void max_bwd(void *ctx, size_t s0, size_t s1)
