@@ -22,6 +22,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 static const char usage[] =
     "usage: nnrun [train] SPEC [options]   train the spec's model, then evaluate it\n"
     "       nnrun check SPEC               validate the spec and print its layer table\n"
+    "       nnrun bench SPEC               time each layer and whole training steps\n"
     "       nnrun --help | --version\n"
     "\n"
     "options:\n"
@@ -71,8 +72,9 @@ static int parse_cli(int argc, char **argv, struct cli *c)
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "nnrun: error: unknown option '%s'\n%s", a, usage);
             return -1;
-        } else if (!c->spec && (!strcmp(a, "train") || !strcmp(a, "check")) &&
-                   strcmp(c->cmd, "check") && i + 1 < argc) {
+        } else if (!c->spec && (!strcmp(a, "train") || !strcmp(a, "check") ||
+                                !strcmp(a, "bench")) &&
+                   !strcmp(c->cmd, "train") && i + 1 < argc) {
             c->cmd = a;
         } else if (!c->spec) {
             c->spec = a;
@@ -163,6 +165,22 @@ static int cmd_check(const struct cli *c)
     return EXIT_OK;
 }
 
+static int cmd_bench(const struct cli *c)
+{
+    struct nn_spec *s;
+    struct nn_graph g;
+    int rc = load_model(c->spec, &s, &g);
+    if (rc) return rc;
+    char err[512];
+    if (nn_bench(&g, s, c->threads, 20, stdout, err, sizeof err)) {
+        fprintf(stderr, "nnrun: error: %s\n", err);
+        rc = EXIT_RUNTIME;
+    }
+    nn_graph_free(&g);
+    nn_spec_free(s);
+    return rc;
+}
+
 static int cmd_train(const struct cli *c)
 {
     struct nn_spec *s;
@@ -224,5 +242,6 @@ int main(int argc, char **argv)
     struct cli c;
     if (parse_cli(argc, argv, &c)) return EXIT_USAGE;
     if (!strcmp(c.cmd, "check")) return cmd_check(&c);
+    if (!strcmp(c.cmd, "bench")) return cmd_bench(&c);
     return cmd_train(&c);
 }

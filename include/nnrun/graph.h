@@ -118,6 +118,12 @@ void nn_graph_init_params(struct nn_graph *g, uint64_t seed);
 
 /* Forward FLOPs per sample, summed over nodes. */
 uint64_t nn_graph_flops(const struct nn_graph *g);
+/* FLOPs of one node's training step per sample: the forward pass, the
+ * weight gradient (as much again, for nodes with parameters) and the input
+ * gradient (as much again, when one is needed). */
+uint64_t nn_node_train_flops(const struct nn_node *n);
+/* Training FLOPs per sample, summed over nodes. */
+uint64_t nn_graph_train_flops(const struct nn_graph *g);
 
 /* The Keras-summary-like table of `nnrun check`. */
 void nn_graph_summary(const struct nn_graph *g, const struct nn_spec *s, FILE *f);

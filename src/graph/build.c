@@ -317,6 +317,18 @@ uint64_t nn_graph_flops(const struct nn_graph *g)
     return f;
 }
 
+uint64_t nn_node_train_flops(const struct nn_node *n)
+{
+    return n->flops * (1 + (n->n_params > 0) + (n->needs_dinput != 0));
+}
+
+uint64_t nn_graph_train_flops(const struct nn_graph *g)
+{
+    uint64_t f = 0;
+    for (int v = 1; v < g->n_nodes; v++) f += nn_node_train_flops(&g->nodes[v]);
+    return f;
+}
+
 void nn_graph_free(struct nn_graph *g)
 {
     if (!g) return;

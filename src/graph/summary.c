@@ -48,8 +48,9 @@ void nn_graph_summary(const struct nn_graph *g, const struct nn_spec *s, FILE *f
     commas(total, sizeof total, g->n_params);
     fprintf(f, "%.*s\n", 90, "=========================================================="
                              "================================");
-    fprintf(f, "Total params: %s (%.1f KB); forward %.3f MFLOP per sample\n", total,
-            (double)g->n_params * 4 / 1024.0, (double)nn_graph_flops(g) / 1e6);
+    fprintf(f, "Total params: %s (%.1f KB); per sample: forward %.3f MFLOP, training %.3f "
+            "MFLOP\n", total, (double)g->n_params * 4 / 1024.0, (double)nn_graph_flops(g) / 1e6,
+            (double)nn_graph_train_flops(g) / 1e6);
     fprintf(f, "Batch %d: %.1f MB planned for tensors and optimizer state (per thread: "
             "%.1f MB more)\n", s->train.batch_size,
             (double)nn_graph_plan_bytes(g, s->train.batch_size, 1) / 1e6,
