@@ -112,13 +112,48 @@ static void max_fwd(void *ctx, size_t s0, size_t s1)
                    nn_scratch(j->x, n) + s * n->size);
 }
 
+/* Whether the windows tile the input exactly (stride = pool, no padding,
+ * nothing left over), the common case (2x2 over an even size): then every
+ * input cell lies in one window and backward can write dx in one pass. */
+static int tiles(const struct nn_window *wd)
+{
+    return wd->sh == wd->kh && wd->sw == wd->kw && wd->oh * wd->kh == wd->h &&
+           wd->ow * wd->kw == wd->w && wd->pt == 0 && wd->pl == 0;
+}
+
+/* dx = dy where the window's maximum was, 0 elsewhere (added when acc). */
+NN_HOT static void max_back_tiled(const struct nn_window *wd, const float *restrict dy,
+                                  const float *restrict arg, float *restrict dx, int acc)
+{
+    const int C = wd->c, w = wd->w;
+    for (int oy = 0; oy < wd->oh; oy++)
+        for (int ox = 0; ox < wd->ow; ox++) {
+            const float *g = dy + ((size_t)oy * wd->ow + ox) * C;
+            const float *a = arg + ((size_t)oy * wd->ow + ox) * C;
+            for (int ky = 0; ky < wd->kh; ky++)
+                for (int kx = 0; kx < wd->kw; kx++) {
+                    const int off = ((oy * wd->kh + ky) * w + ox * wd->kw + kx) * C;
+                    float *d = dx + off;
+                    for (int c = 0; c < C; c++) {
+                        const float v = a[c] == (float)(off + c) ? g[c] : 0.0f;
+                        d[c] = acc ? d[c] + v : v;
+                    }
+                }
+        }
+}
+
 static void max_bwd(void *ctx, size_t s0, size_t s1)
 {
     const struct pool_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
+    const int tiled = tiles(&j->wd);
     for (size_t s = s0; s < s1; s++) {
         float *dx = nn_dout(j->x, in) + s * in->size;
         const float *dy = nn_dout(j->x, n) + s * n->size, *arg = nn_scratch(j->x, n) + s * n->size;
+        if (tiled) {
+            max_back_tiled(&j->wd, dy, arg, dx, n->din_acc[0]);
+            continue;
+        }
         if (!n->din_acc[0]) memset(dx, 0, in->size * sizeof *dx);
         for (size_t i = 0; i < n->size; i++) dx[(size_t)arg[i]] += dy[i];
     }
