@@ -53,7 +53,7 @@ static void softmax_rows(const float *x, float *y, size_t rows, int C)
     }
 }
 
-static void act_fwd(void *ctx, size_t s0, size_t s1)
+NN_HOT static void act_fwd(void *ctx, size_t s0, size_t s1)
 {
     const struct act_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
@@ -72,7 +72,7 @@ static void act_fwd(void *ctx, size_t s0, size_t s1)
     }
 }
 
-static void act_bwd(void *ctx, size_t s0, size_t s1)
+NN_HOT static void act_bwd(void *ctx, size_t s0, size_t s1)
 {
     const struct act_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);

@@ -134,10 +134,11 @@ NN_HOT static void max_back_tiled(const struct nn_window *wd, const float *restr
                 for (int kx = 0; kx < wd->kw; kx++) {
                     const int off = ((oy * wd->kh + ky) * w + ox * wd->kw + kx) * C;
                     float *d = dx + off;
-                    for (int c = 0; c < C; c++) {
-                        const float v = a[c] == (float)(off + c) ? g[c] : 0.0f;
-                        d[c] = acc ? d[c] + v : v;
-                    }
+                    const float o = (float)off;
+                    if (acc)
+                        for (int c = 0; c < C; c++) d[c] += a[c] - (float)c == o ? g[c] : 0.0f;
+                    else
+                        for (int c = 0; c < C; c++) d[c] = a[c] - (float)c == o ? g[c] : 0.0f;
                 }
         }
 }
