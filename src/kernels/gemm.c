@@ -109,8 +109,11 @@ static inline void panel_tail(int R, int n, int K, const float *A, size_t rs, si
         }
 }
 
-NN_HOT static void panel_gemm(int M, int N, int K, const float *A, size_t rs, size_t cs,
-                              const float *B, size_t ldb, float *C, size_t ldc, int acc)
+static inline __attribute__((always_inline)) void panel_gemm(int M, int N, int K,
+                                                              const float *A, size_t rs,
+                                                              size_t cs, const float *B,
+                                                              size_t ldb, float *C, size_t ldc,
+                                                              int acc)
 {
     int i = 0;
     for (; i + 4 <= M; i += 4) {
@@ -131,14 +134,15 @@ NN_HOT static void panel_gemm(int M, int N, int K, const float *A, size_t rs, si
     }
 }
 
-void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
-                int ldc, int acc)
+/* One instance per layout, so the constant stride folds into the addressing. */
+NN_HOT void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                       float *C, int ldc, int acc)
 {
     panel_gemm(M, N, K, A, (size_t)lda, 1, B, (size_t)ldb, C, (size_t)ldc, acc);
 }
 
-void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
-                int ldc, int acc)
+NN_HOT void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                       float *C, int ldc, int acc)
 {
     panel_gemm(M, N, K, A, 1, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc, acc);
 }
