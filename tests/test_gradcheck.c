@@ -116,6 +116,18 @@ START_TEST(test_layer_gradients)
     }
     ck_assert_msg(worst < 5e-3, "case %d: relative error %g at parameter %zu", _i, worst,
                   worst_i);
+    /* inference mode gives the same outputs (dropout aside, which it turns off) */
+    if (!strstr(cases[_i], "dropout")) {
+        struct nn_exec x = exec_of(&g);
+        nn_exec_forward(&x);
+        size_t len = B * o->size;
+        float *train_out = malloc(len * sizeof *train_out);
+        memcpy(train_out, nn_out(&x, o), len * sizeof *train_out);
+        x.training = 0;
+        nn_exec_forward(&x);
+        ck_assert_int_eq(memcmp(train_out, nn_out(&x, o), len * sizeof *train_out), 0);
+        free(train_out);
+    }
     /* the check is not vacuous: gradients are non-zero */
     double norm = 0;
     for (size_t i = 0; i < g.n_params; i++) norm += fabs(ga[i]);

@@ -73,10 +73,12 @@ static void clip(const struct nn_window *wd, int oy, int ox, int *y0, int *y1, i
 }
 
 /* Max pooling of one sample, branch-free so the channel loop vectorizes;
- * the first maximum in window order wins.  Offsets stay below 2^24 (checked
- * by infer), so int and float hold them exactly. */
-NN_HOT static void max_sample(const struct nn_window *wd, const float *restrict xs,
-                              float *restrict y, float *restrict arg)
+ * the first maximum in window order wins.  With arg (training) the input
+ * offset of each maximum is kept for backward; offsets stay below 2^24
+ * (checked by infer), so int and float hold them exactly. */
+static inline __attribute__((always_inline)) void max_sample_impl(
+    const struct nn_window *wd, const float *restrict xs, float *restrict y,
+    float *restrict arg, int keep_arg)
 {
     const int C = wd->c, w = wd->w;
     for (int oy = 0; oy < wd->oh; oy++)
@@ -84,15 +86,18 @@ NN_HOT static void max_sample(const struct nn_window *wd, const float *restrict 
             int y0, y1, x0, x1;
             clip(wd, oy, ox, &y0, &y1, &x0, &x1);
             float *restrict yo = y + ((size_t)oy * wd->ow + ox) * C;
-            float *restrict ao = arg + ((size_t)oy * wd->ow + ox) * C;
+            float *restrict ao = keep_arg ? arg + ((size_t)oy * wd->ow + ox) * C : NULL;
             const int first = (y0 * w + x0) * C;
-            for (int c = 0; c < C; c++) {
-                yo[c] = xs[first + c];
-                ao[c] = (float)(first + c);
-            }
+            for (int c = 0; c < C; c++) yo[c] = xs[first + c];
+            if (keep_arg)
+                for (int c = 0; c < C; c++) ao[c] = (float)(first + c);
             for (int iy = y0; iy < y1; iy++)
                 for (int ix = x0; ix < x1; ix++) {
                     const int off = (iy * w + ix) * C;
+                    if (!keep_arg) {
+                        for (int c = 0; c < C; c++) yo[c] = xs[off + c] > yo[c] ? xs[off + c] : yo[c];
+                        continue;
+                    }
                     for (int c = 0; c < C; c++) {
                         const float v = xs[off + c];
                         const int m = v > yo[c];
@@ -103,13 +108,29 @@ NN_HOT static void max_sample(const struct nn_window *wd, const float *restrict 
         }
 }
 
+NN_HOT static void max_sample_train(const struct nn_window *wd, const float *xs, float *y,
+                                    float *arg)
+{
+    max_sample_impl(wd, xs, y, arg, 1);
+}
+
+NN_HOT static void max_sample_infer(const struct nn_window *wd, const float *xs, float *y)
+{
+    max_sample_impl(wd, xs, y, NULL, 0);
+}
+
 static void max_fwd(void *ctx, size_t s0, size_t s1)
 {
     const struct pool_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
-    for (size_t s = s0; s < s1; s++)
-        max_sample(&j->wd, nn_out(j->x, in) + s * in->size, nn_out(j->x, n) + s * n->size,
-                   nn_scratch(j->x, n) + s * n->size);
+    for (size_t s = s0; s < s1; s++) {
+        const float *xs = nn_out(j->x, in) + s * in->size;
+        float *y = nn_out(j->x, n) + s * n->size;
+        if (j->x->training)
+            max_sample_train(&j->wd, xs, y, nn_scratch(j->x, n) + s * n->size);
+        else
+            max_sample_infer(&j->wd, xs, y);
+    }
 }
 
 /* Whether the windows tile the input exactly (stride = pool, no padding,
