@@ -14,6 +14,7 @@
 
 #include "nnrun/kernels.h"
 #include "nnrun/parallel.h"
+#include "simd.h"
 
 /* ---- references: one output element at a time, k increasing ------------ */
 
@@ -52,10 +53,6 @@ void nn_gemm_nt_ref(int M, int N, int K, const float *A, int lda, const float *B
 
 /* ---- the panel kernel ----------------------------------------------------- */
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4)));   /* unaligned access */
-#define LD(p) (*(const v8u *)(p))
-#define ST(p, v) (*(v8u *)(p) = (v))
 
 /* C[R rows, 16) (+)= A(R rows, K) . B[K, 16); A(i,k) = A[i*rs + k*cs]. */
 static inline __attribute__((always_inline)) void panel16(int R, int K, const float *A,
@@ -65,8 +62,8 @@ static inline __attribute__((always_inline)) void panel16(int R, int K, const fl
 {
     v8 c[4][2];
     for (int r = 0; r < R; r++) {
-        c[r][0] = acc ? (v8)LD(C + r * ldc) : (v8){0};
-        c[r][1] = acc ? (v8)LD(C + r * ldc + 8) : (v8){0};
+        c[r][0] = acc ? LD(C + r * ldc) : (v8){0};
+        c[r][1] = acc ? LD(C + r * ldc + 8) : (v8){0};
     }
     for (int k = 0; k < K; k++) {
         const v8 b0 = LD(B + k * ldb), b1 = LD(B + k * ldb + 8);
@@ -88,7 +85,7 @@ static inline __attribute__((always_inline)) void panel8(int R, int K, const flo
                                                          float *C, size_t ldc, int acc)
 {
     v8 c[4];
-    for (int r = 0; r < R; r++) c[r] = acc ? (v8)LD(C + r * ldc) : (v8){0};
+    for (int r = 0; r < R; r++) c[r] = acc ? LD(C + r * ldc) : (v8){0};
     for (int k = 0; k < K; k++) {
         const v8 b0 = LD(B + k * ldb);
         for (int r = 0; r < R; r++) c[r] += A[r * rs + k * cs] * b0;

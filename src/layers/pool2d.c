@@ -8,6 +8,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "../kernels/simd.h"
 #include "args.h"
 #include "nnrun/kernels.h"
 #include "nnrun/parallel.h"
@@ -88,6 +89,22 @@ static inline __attribute__((always_inline)) void max_sample_impl(
             float *restrict yo = y + ((size_t)oy * wd->ow + ox) * C;
             float *restrict ao = keep_arg ? arg + ((size_t)oy * wd->ow + ox) * C : NULL;
             const int first = (y0 * w + x0) * C;
+            if (C % 8 == 0) {   /* whole vectors of channels */
+                for (int c = 0; c < C; c += 8) {
+                    v8 m = LD(xs + first + c), a = LANES + (float)(first + c);
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++) {
+                            const int off = (iy * w + ix) * C + c;
+                            const v8 v = LD(xs + off);
+                            const v8i gt = v > m;
+                            m = SEL(gt, v, m);
+                            if (keep_arg) a = SEL(gt, LANES + (float)off, a);
+                        }
+                    ST(yo + c, m);
+                    if (keep_arg) ST(ao + c, a);
+                }
+                continue;
+            }
             for (int c = 0; c < C; c++) yo[c] = xs[first + c];
             if (keep_arg)
                 for (int c = 0; c < C; c++) ao[c] = (float)(first + c);
@@ -156,6 +173,14 @@ NN_HOT static void max_back_tiled(const struct nn_window *wd, const float *restr
                     const int off = ((oy * wd->kh + ky) * w + ox * wd->kw + kx) * C;
                     float *d = dx + off;
                     const float o = (float)off;
+                    if (C % 8 == 0) {
+                        for (int c = 0; c < C; c += 8) {
+                            const v8i hit = LD(a + c) == LANES + (o + (float)c);
+                            const v8 v = SEL(hit, LD(g + c), (v8){0});
+                            ST(d + c, acc ? LD(d + c) + v : v);
+                        }
+                        continue;
+                    }
                     if (acc)
                         for (int c = 0; c < C; c++) d[c] += a[c] - (float)c == o ? g[c] : 0.0f;
                     else
