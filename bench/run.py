@@ -36,14 +36,30 @@ def run(cmd):
     return p.stdout, time.perf_counter() - t0
 
 
+def steal_seconds():
+    """CPU time the hypervisor gave to other guests (the 'steal' column of
+    /proc/stat), summed over all CPUs: a contaminated timing shows here."""
+    try:
+        with open("/proc/stat") as f:
+            v = f.readline().split()
+        return int(v[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+STEAL = {}
+
+
 def run_rss(cmd):
     """Runs cmd with its own wait4, so ru_maxrss is that process's peak RSS."""
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        s0 = steal_seconds()
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, text=True)
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         dt = time.perf_counter() - t0
+        STEAL[" ".join(os.path.basename(c) for c in cmd[:3])] = (steal_seconds() - s0, dt)
         fo.seek(0)
         fe.seek(0)
         out, err = fo.read(), fe.read()
@@ -167,6 +183,9 @@ def main():
               f"after {args.epochs} epochs; nnrun {gf:.1f} GFLOP/s = {100 * gf / peak:.1f}% "
               f"of peak ({res[f'mflop_{m}']:.3f} MFLOP per training sample)")
     print(f"PyTorch {t['torch']}; nnrun {args.nnrun}")
+    for name, (st, dt) in STEAL.items():
+        flag = "  <-- contaminated" if st > 0.05 * dt else ""
+        print(f"steal time during '{name}': {st:.1f} s of {dt:.1f} s{flag}")
     if args.json:
         json.dump(res, open(args.json, "w"), indent=1)
     return 0 if all(r[-1] for r in rows) else 1
