@@ -1,8 +1,8 @@
 /* gemm.c - the matrix products the layers need, and their references.
  *
  * Two register-blocked kernels cover the three shapes:
- *  - "panel" (nn, tn): C[i, j..j+16) += A(i,k) * B[k, j..j+16), 4 rows at a
- *    time, 8 vector accumulators; A may be strided either way, B's rows are
+ *  - "panel" (nn, tn): C[i, j..j+16) += A(i,k) * B[k, j..j+16), 6 rows at a
+ *    time (then 4, then 1), up to 12 vector accumulators; A may be strided either way, B's rows are
  *    contiguous.  Used where N is a multiple of 8 or large.
  *  - "dot" (nt): C[i,j] = sum_k A[i,k] B[j,k] with 8-lane partial sums,
  *    4x2 outputs at a time.  Used where K is long and N small.
@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void panel16(int R, int K, const fl
                                                           size_t ldb, float *C, size_t ldc,
                                                           int acc)
 {
-    v8 c[4][2];
+    v8 c[6][2];
     for (int r = 0; r < R; r++) {
         c[r][0] = acc ? LD(C + r * ldc) : (v8){0};
         c[r][1] = acc ? LD(C + r * ldc + 8) : (v8){0};
@@ -84,7 +84,7 @@ static inline __attribute__((always_inline)) void panel8(int R, int K, const flo
                                                          size_t cs, const float *B, size_t ldb,
                                                          float *C, size_t ldc, int acc)
 {
-    v8 c[4];
+    v8 c[6];
     for (int r = 0; r < R; r++) c[r] = acc ? LD(C + r * ldc) : (v8){0};
     for (int k = 0; k < K; k++) {
         const v8 b0 = LD(B + k * ldb);
@@ -113,6 +113,14 @@ static inline __attribute__((always_inline)) void panel_gemm(int M, int N, int K
                                                               int acc)
 {
     int i = 0;
+    for (; i + 6 <= M; i += 6) {   /* 12 accumulators, 2 B vectors, 1 broadcast */
+        const float *a = A + i * rs;
+        float *c = C + i * ldc;
+        int j = 0;
+        for (; j + 16 <= N; j += 16) panel16(6, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+        for (; j + 8 <= N; j += 8) panel8(6, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+        if (j < N) panel_tail(6, N - j, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+    }
     for (; i + 4 <= M; i += 4) {
         const float *a = A + i * rs;
         float *c = C + i * ldc;
