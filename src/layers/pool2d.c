@@ -168,19 +168,24 @@ NN_HOT static void max_back_tiled(const struct nn_window *wd, const float *restr
         for (int ox = 0; ox < wd->ow; ox++) {
             const float *g = dy + ((size_t)oy * wd->ow + ox) * C;
             const float *a = arg + ((size_t)oy * wd->ow + ox) * C;
+            const int base = ((oy * wd->kh) * w + ox * wd->kw) * C;
+            if (C % 8 == 0) {   /* each 8 channels' argmax and gradient loaded once */
+                for (int c = 0; c < C; c += 8) {
+                    const v8 av = LD(a + c), gv = LD(g + c);
+                    for (int ky = 0; ky < wd->kh; ky++)
+                        for (int kx = 0; kx < wd->kw; kx++) {
+                            const int off = base + (ky * w + kx) * C + c;
+                            const v8 v = SEL(av == LANES + (float)off, gv, (v8){0});
+                            ST(dx + off, acc ? LD(dx + off) + v : v);
+                        }
+                }
+                continue;
+            }
             for (int ky = 0; ky < wd->kh; ky++)
                 for (int kx = 0; kx < wd->kw; kx++) {
                     const int off = ((oy * wd->kh + ky) * w + ox * wd->kw + kx) * C;
                     float *d = dx + off;
                     const float o = (float)off;
-                    if (C % 8 == 0) {
-                        for (int c = 0; c < C; c += 8) {
-                            const v8i hit = LD(a + c) == LANES + (o + (float)c);
-                            const v8 v = SEL(hit, LD(g + c), (v8){0});
-                            ST(d + c, acc ? LD(d + c) + v : v);
-                        }
-                        continue;
-                    }
                     if (acc)
                         for (int c = 0; c < C; c++) d[c] += a[c] - (float)c == o ? g[c] : 0.0f;
                     else
