@@ -106,6 +106,21 @@ static inline void panel_tail(int R, int n, int K, const float *A, size_t rs, si
         }
 }
 
+/* R rows of C across all N columns: 16-wide panels, then 8, then the tail. */
+static inline __attribute__((always_inline)) void panel_rows(int R, int N, int K,
+                                                              const float *a, size_t rs,
+                                                              size_t cs, const float *B,
+                                                              size_t ldb, float *c, size_t ldc,
+                                                              int acc)
+{
+    int j = 0;
+    for (; j + 16 <= N; j += 16) panel16(R, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+    for (; j + 8 <= N; j += 8) panel8(R, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+    if (j < N) panel_tail(R, N - j, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
+}
+
+/* Rows in blocks of 6 (12 accumulators, 2 B vectors, 1 broadcast), then 4,
+ * then one at a time. */
 static inline __attribute__((always_inline)) void panel_gemm(int M, int N, int K,
                                                               const float *A, size_t rs,
                                                               size_t cs, const float *B,
@@ -113,30 +128,9 @@ static inline __attribute__((always_inline)) void panel_gemm(int M, int N, int K
                                                               int acc)
 {
     int i = 0;
-    for (; i + 6 <= M; i += 6) {   /* 12 accumulators, 2 B vectors, 1 broadcast */
-        const float *a = A + i * rs;
-        float *c = C + i * ldc;
-        int j = 0;
-        for (; j + 16 <= N; j += 16) panel16(6, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-        for (; j + 8 <= N; j += 8) panel8(6, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-        if (j < N) panel_tail(6, N - j, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-    }
-    for (; i + 4 <= M; i += 4) {
-        const float *a = A + i * rs;
-        float *c = C + i * ldc;
-        int j = 0;
-        for (; j + 16 <= N; j += 16) panel16(4, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-        for (; j + 8 <= N; j += 8) panel8(4, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-        if (j < N) panel_tail(4, N - j, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-    }
-    for (; i < M; i++) {
-        const float *a = A + i * rs;
-        float *c = C + i * ldc;
-        int j = 0;
-        for (; j + 16 <= N; j += 16) panel16(1, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-        for (; j + 8 <= N; j += 8) panel8(1, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-        if (j < N) panel_tail(1, N - j, K, a, rs, cs, B + j, ldb, c + j, ldc, acc);
-    }
+    for (; i + 6 <= M; i += 6) panel_rows(6, N, K, A + i * rs, rs, cs, B, ldb, C + i * ldc, ldc, acc);
+    for (; i + 4 <= M; i += 4) panel_rows(4, N, K, A + i * rs, rs, cs, B, ldb, C + i * ldc, ldc, acc);
+    for (; i < M; i++) panel_rows(1, N, K, A + i * rs, rs, cs, B, ldb, C + i * ldc, ldc, acc);
 }
 
 /* One instance per layout, so the constant stride folds into the addressing. */
