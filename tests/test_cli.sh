@@ -1,0 +1,55 @@
+#!/bin/sh
+# test_cli.sh NNRUN SRCDIR - the command line: exit statuses and messages.
+#   0 success, 1 runtime failure, 2 bad spec or usage; errors on stderr.
+set -u
+nnrun=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# expect STATUS PATTERN-IN-OUTPUT -- ARGS...
+expect() {
+    want=$1 pattern=$2
+    shift 3
+    out=$("$nnrun" "$@" 2>&1)
+    got=$?
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: nnrun $* exited $got, expected $want"; echo "$out"; fail=1
+    elif ! printf '%s' "$out" | grep -qF -- "$pattern"; then
+        echo "FAIL: nnrun $*: output lacks '$pattern'"; echo "$out"; fail=1
+    else
+        echo "ok: nnrun $* -> $got"
+    fi
+}
+
+expect 0 "usage: nnrun" -- --help
+expect 0 "nnrun 0." -- --version
+expect 0 "Total params: 95,100" -- check "$src/models/cnn.yaml"
+expect 0 "Total params: 24,380" -- check "$src/models/dense.yaml"
+expect 2 "no spec file given" --
+expect 2 "unknown option '--bogus'" -- --bogus "$src/models/cnn.yaml"
+expect 2 "--threads needs an integer" -- "$src/models/cnn.yaml" --threads zero
+expect 2 "cannot open the spec" -- check "$tmp/none.yaml"
+
+# a typo: file:line:column, what was found, what is accepted, did-you-mean
+sed 's/activation: tanh}/activation: tahn}/' "$src/models/cnn.yaml" > "$tmp/typo.yaml"
+expect 2 "typo.yaml:8:72: error: unknown activation 'tahn'; expected one of: linear, tanh, relu, sigmoid, softmax, leaky_relu, elu (did you mean 'tanh'?)" -- "$tmp/typo.yaml"
+# every error is reported, not just the first
+printf 'model:\n  input: [4]\n  layers:\n    - dense: {units: 0}\n    - dense: {unit: 10}\ntrain: {loss: mse, epochs: 0}\n' > "$tmp/many.yaml"
+out=$("$nnrun" check "$tmp/many.yaml" 2>&1)
+n=$(printf '%s\n' "$out" | grep -c "many.yaml:[0-9]*:[0-9]*: error:")
+if [ "$n" -ge 4 ]; then echo "ok: $n errors reported at once"; else echo "FAIL: $n errors in:"; echo "$out"; fail=1; fi
+
+# a data file that is not there: runtime failure (1), naming the file
+cat > "$tmp/paths.yaml" <<YAML
+data: {train_images: $tmp/no-images.gz, train_labels: $tmp/l.gz, test_images: $tmp/t.gz, test_labels: $tmp/tl.gz}
+model: {input: [28, 28, 1], layers: [flatten, {dense: {units: 10, activation: softmax}}]}
+train: {loss: sparse_categorical_crossentropy}
+YAML
+expect 1 "no-images.gz: cannot open" -- "$tmp/paths.yaml"
+# nothing was written next to the spec or in the working directory
+if [ -n "$(ls -A "$tmp" | grep -v -e '^typo.yaml$' -e '^many.yaml$' -e '^paths.yaml$')" ]; then
+    echo "FAIL: files were written:"; ls -A "$tmp"; fail=1
+fi
+exit $fail
