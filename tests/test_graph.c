@@ -145,6 +145,31 @@ START_TEST(test_named_inputs_dag)
 }
 END_TEST
 
+START_TEST(test_in_place)
+{
+    /* activations share their input's tensors unless that would be unsafe */
+    struct nn_graph g;
+    struct nn_spec *s = t_model(
+        "model:\n  input: [6]\n  layers:\n"
+        "    - dense: {units: 5, activation: tanh}\n"
+        "    - relu\n"
+        "    - dense: {units: 10, activation: softmax}\n"
+        "train: {loss: mse}\n", &g);
+    ck_assert(by_name(&g, "dense_1/tanh")->flags & NN_NODE_ALIAS);
+    /* relu would overwrite the tanh output that tanh's backward reads */
+    ck_assert(!(by_name(&g, "relu_1")->flags & NN_NODE_ALIAS));
+    ck_assert(by_name(&g, "dense_2/softmax")->flags & NN_NODE_ALIAS);
+    char err[128];
+    ck_assert_int_eq(nn_graph_alloc(&g, 4, 1, err, sizeof err), 0);
+    const struct nn_tensors *t = g.slots[0].t;
+    const int tanh_i = (int)(by_name(&g, "dense_1/tanh") - g.nodes);
+    ck_assert_ptr_eq(t[tanh_i].out, t[tanh_i - 1].out);
+    ck_assert_ptr_eq(t[tanh_i].dout, t[tanh_i - 1].dout);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+}
+END_TEST
+
 START_TEST(test_plan_overflow)
 {
     struct nn_graph g;
@@ -166,6 +191,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_summary_table);
     tcase_add_test(tc, test_strides_and_padding);
     tcase_add_test(tc, test_named_inputs_dag);
+    tcase_add_test(tc, test_in_place);
     tcase_add_test(tc, test_plan_overflow);
     suite_add_tcase(s, tc);
     return s;

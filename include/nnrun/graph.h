@@ -36,7 +36,9 @@ struct nn_layer_ops;
 
 enum nn_node_flags {
     NN_NODE_SOFTMAX = 1,   /* output is a softmax over channels: cross-entropy fuses */
-    NN_NODE_ALIAS = 2,     /* output shares the input's tensors (flatten): no copy */
+    NN_NODE_ALIAS = 2,     /* output and gradient share the input's tensors: flatten
+                              (no copy) and activations (computed in place); the
+                              builder drops it when that would be unsafe */
 };
 
 struct nn_node {

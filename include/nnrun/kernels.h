@@ -74,7 +74,7 @@ void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, size_t l
 /* dx[h,w,c] += the gradients drowT[k * ld + m] (the adjoint of nn_im2row). */
 void nn_row2im(const struct nn_window *wd, const float *drowT, size_t ld, float *dx);
 
-/* y[i] = tanh(x[i]) with a max error of a few ulp, vectorizable. */
+/* y[i] = tanh(x[i]), max error 2.9e-7; x and y may be the same array. */
 void nn_tanh(const float *x, float *y, size_t n);
 void nn_tanh_ref(const float *x, float *y, size_t n);
 

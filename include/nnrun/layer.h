@@ -63,6 +63,8 @@ static inline float *nn_scratch(const struct nn_exec *x, const struct nn_node *n
 enum nn_layer_flags {
     NN_LAYER_TAKES_ACTIVATION = 1,   /* accepts the `activation:` argument */
     NN_LAYER_SOFTMAX = 2,            /* output is a softmax: cross-entropy may fuse */
+    NN_LAYER_READS_OUTPUT = 4,       /* backward reads the node's own output, so a
+                                        consumer must not overwrite it in place */
 };
 
 struct nn_layer_ops {

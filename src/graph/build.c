@@ -197,8 +197,13 @@ int nn_graph_build(struct nn_graph *g, const struct nn_spec *s, struct nn_diag *
             n->din_acc[i] = (unsigned char)seen[n->inputs[i]];
             seen[n->inputs[i]] = 1;
         }
-        /* a shared tensor only when the input feeds this node alone */
-        if ((n->flags & NN_NODE_ALIAS) && n_consumers(g, n->inputs[0]) != 1)
+        /* a shared tensor only when the input feeds this node alone and its
+         * producer's backward does not need the values overwritten in place */
+        const struct nn_node *src = &g->nodes[n->inputs[0]];
+        if ((n->flags & NN_NODE_ALIAS) &&
+            (n_consumers(g, n->inputs[0]) != 1 ||
+             (src->ops && (src->ops->flags & NN_LAYER_READS_OUTPUT) &&
+              n->ops != &nn_layer_flatten)))
             n->flags &= ~(unsigned)NN_NODE_ALIAS;
     }
     free(seen);
@@ -224,7 +229,7 @@ fail:
 /* Floats of a slot's tensors (out, dout, scratch) per row. */
 static size_t floats_per_row(const struct nn_graph *g)
 {
-    size_t t = g->nodes[0].size;
+    size_t t = 2 * g->nodes[0].size;
     for (int v = 1; v < g->n_nodes; v++) {
         const struct nn_node *n = &g->nodes[v];
         if (!(n->flags & NN_NODE_ALIAS)) t = nn_add_size(t, nn_mul_size(2, n->size));
@@ -233,15 +238,14 @@ static size_t floats_per_row(const struct nn_graph *g)
     return t;
 }
 
-/* Rows of the largest chunk of any batch up to max_batch. */
+/* Rows of the largest chunk of any batch up to max_batch: a batch of B rows
+ * has chunks of at most NN_CHUNK_ROWS until it needs NN_MAX_CHUNKS of them,
+ * then of ceil(B / NN_MAX_CHUNKS). */
 static int slot_rows(int max_batch)
 {
-    int rows = 1;
-    for (int B = 1; B <= max_batch; B++) {
-        int n = nn_graph_chunks(B), r = (B + n - 1) / n;
-        if (r > rows) rows = r;
-    }
-    return rows;
+    if (max_batch <= NN_CHUNK_ROWS) return max_batch;
+    int r = (max_batch + NN_MAX_CHUNKS - 1) / NN_MAX_CHUNKS;
+    return r > NN_CHUNK_ROWS ? r : NN_CHUNK_ROWS;
 }
 
 size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch, int n_slots)
@@ -283,8 +287,9 @@ int nn_graph_alloc(struct nn_graph *g, int max_batch, int n_slots, char *err, si
     for (int k = 0; k < n_slots; k++) {
         struct nn_tensors *t = g->slots[k].t;
         float *p = g->act_block + (size_t)k * per_slot;
-        t[0].out = p;   /* the input's dout is never written: nothing upstream needs it */
-        p += rows * g->nodes[0].size;
+        /* the input's dout: only a node sharing the input's tensors writes it */
+        t[0].out = p, p += rows * g->nodes[0].size;
+        t[0].dout = p, p += rows * g->nodes[0].size;
         for (int o = 0; o < g->n_nodes - 1; o++) {
             const int v = g->order[o];
             const struct nn_node *n = &g->nodes[v];

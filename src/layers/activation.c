@@ -2,12 +2,14 @@
  *
  *   linear  f(x) = x                     f' = 1
  *   tanh    f(x) = tanh(x)               f' = 1 - y^2
- *   relu    f(x) = max(0, x)             f' = [x > 0]
+ *   relu    f(x) = max(0, x)             f' = [y > 0]
  *   sigmoid f(x) = 1 / (1 + e^-x)        f' = y (1 - y)
- *   leaky_relu f(x) = x > 0 ? x : a x    f' = x > 0 ? 1 : a     (a = 0.3)
- *   elu     f(x) = x > 0 ? x : a(e^x-1)  f' = x > 0 ? 1 : y + a (a = 1.0)
+ *   leaky_relu f(x) = x > 0 ? x : a x    f' = y > 0 ? 1 : a     (a = 0.3)
+ *   elu     f(x) = x > 0 ? x : a(e^x-1)  f' = y > 0 ? 1 : y + a (a = 1.0)
  *   softmax over the channel axis: y = e^(x - max) / sum;  dx = y (dy - sum(dy y))
- * Derivatives use the output y where they can, so backward reads one tensor.
+ * Every derivative is a function of the output y alone (alpha >= 0 keeps
+ * y > 0 exactly where x > 0), so the node can run in place: it shares its
+ * input's tensors (NN_NODE_ALIAS) unless the builder finds that unsafe.
  */
 #include <math.h>
 #include <string.h>
@@ -31,6 +33,7 @@ static int activation_infer(struct nn_node *n, const struct nn_graph *g, struct 
     const struct nn_node *in = &g->nodes[n->inputs[0]];
     n->h = in->h, n->w = in->w, n->c = in->c;
     if (n->act == NN_ACT_SOFTMAX) n->flags |= NN_NODE_SOFTMAX;
+    n->flags |= NN_NODE_ALIAS;
     if (isnan(n->alpha)) n->alpha = nn_act_default_alpha(n->act);
     n->flops = n->act == NN_ACT_LINEAR ? 0 : in->size;
     return 0;
@@ -61,39 +64,69 @@ NN_HOT static void act_fwd(void *ctx, size_t s0, size_t s1)
     float *y = nn_out(j->x, n) + s0 * n->size;
     const size_t len = (s1 - s0) * n->size;
     const float a = n->alpha;
+    /* y = f(x) elementwise, in place when the node shares its input's tensor */
+#define MAP(expr)                                                                  \
+    do {                                                                           \
+        if (x == y) {                                                              \
+            float *restrict p = y;                                                 \
+            for (size_t i = 0; i < len; i++) { const float v = p[i]; p[i] = (expr); } \
+        } else {                                                                   \
+            const float *restrict xi = x;                                          \
+            float *restrict yo = y;                                                \
+            for (size_t i = 0; i < len; i++) { const float v = xi[i]; yo[i] = (expr); } \
+        }                                                                          \
+    } while (0)
     switch (n->act) {
-    case NN_ACT_LINEAR: memcpy(y, x, len * sizeof *y); break;
+    case NN_ACT_LINEAR: if (x != y) memcpy(y, x, len * sizeof *y); break;
     case NN_ACT_TANH: nn_tanh(x, y, len); break;
-    case NN_ACT_RELU: for (size_t i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
-    case NN_ACT_SIGMOID: for (size_t i = 0; i < len; i++) y[i] = 1.0f / (1.0f + expf(-x[i])); break;
-    case NN_ACT_LEAKY_RELU: for (size_t i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : a * x[i]; break;
-    case NN_ACT_ELU: for (size_t i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : a * expm1f(x[i]); break;
+    case NN_ACT_RELU: MAP(v > 0 ? v : 0.0f); break;
+    case NN_ACT_SIGMOID: MAP(1.0f / (1.0f + expf(-v))); break;
+    case NN_ACT_LEAKY_RELU: MAP(v > 0 ? v : a * v); break;
+    case NN_ACT_ELU: MAP(v > 0 ? v : a * expm1f(v)); break;
     case NN_ACT_SOFTMAX: softmax_rows(x, y, len / (size_t)n->c, n->c); break;
     }
+#undef MAP
 }
 
 NN_HOT static void act_bwd(void *ctx, size_t s0, size_t s1)
 {
     const struct act_job *j = ctx;
     const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
-    const float *x = nn_out(j->x, in) + s0 * n->size, *y = nn_out(j->x, n) + s0 * n->size;
+    const float *y = nn_out(j->x, n) + s0 * n->size;
     const float *dy = nn_dout(j->x, n) + s0 * n->size;
     float *dx = nn_dout(j->x, in) + s0 * n->size;
     const size_t len = (s1 - s0) * n->size;
     const float a = n->alpha;
     const int acc = n->din_acc[0];
+    /* dx (+)= g(dy, y) elementwise; in place (dx == dy) the node is its input's
+     * only consumer, so acc is 0 */
 #define EMIT(expr)                                                        \
     do {                                                                  \
-        if (acc) for (size_t i = 0; i < len; i++) dx[i] += (expr);        \
-        else for (size_t i = 0; i < len; i++) dx[i] = (expr);             \
+        if (dx == dy) {                                                   \
+            float *restrict d = dx;                                       \
+            const float *restrict yy = y;                                 \
+            for (size_t i = 0; i < len; i++) {                            \
+                const float g = d[i], yv = yy[i];                         \
+                (void)yv;                                                 \
+                d[i] = (expr);                                            \
+            }                                                             \
+        } else {                                                          \
+            float *restrict d = dx;                                       \
+            const float *restrict gg = dy, *restrict yy = y;              \
+            for (size_t i = 0; i < len; i++) {                            \
+                const float g = gg[i], yv = yy[i];                        \
+                (void)yv;                                                 \
+                d[i] = acc ? d[i] + (expr) : (expr);                      \
+            }                                                             \
+        }                                                                 \
     } while (0)
     switch (n->act) {
-    case NN_ACT_LINEAR: EMIT(dy[i]); break;
-    case NN_ACT_TANH: EMIT(dy[i] * (1.0f - y[i] * y[i])); break;
-    case NN_ACT_RELU: EMIT(x[i] > 0 ? dy[i] : 0.0f); break;
-    case NN_ACT_SIGMOID: EMIT(dy[i] * y[i] * (1.0f - y[i])); break;
-    case NN_ACT_LEAKY_RELU: EMIT(x[i] > 0 ? dy[i] : a * dy[i]); break;
-    case NN_ACT_ELU: EMIT(x[i] > 0 ? dy[i] : dy[i] * (y[i] + a)); break;
+    case NN_ACT_LINEAR: EMIT(g); break;
+    case NN_ACT_TANH: EMIT(g * (1.0f - yv * yv)); break;
+    case NN_ACT_RELU: EMIT(yv > 0 ? g : 0.0f); break;
+    case NN_ACT_SIGMOID: EMIT(g * yv * (1.0f - yv)); break;
+    case NN_ACT_LEAKY_RELU: EMIT(yv > 0 ? g : a * g); break;
+    case NN_ACT_ELU: EMIT(yv > 0 ? g : g * (yv + a)); break;
     case NN_ACT_SOFTMAX: {
         const int C = n->c;
         for (size_t r = 0; r < len / (size_t)C; r++) {
@@ -132,6 +165,7 @@ const struct nn_layer_ops nn_layer_activation = {
     .args = activation_keys,
     .n_args = NN_ARRAY_LEN(activation_keys),
     .args_size = sizeof(struct nn_activation_args),
+    .flags = NN_LAYER_READS_OUTPUT,
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = activation_infer,

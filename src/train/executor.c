@@ -77,7 +77,8 @@ static void run_chunks(void *ctx, size_t c0, size_t c1)
          * the gradient of the softmax input and the softmax backward is skipped */
         const int fused = (out->flags & NN_NODE_SOFTMAX) && nn_loss_fuses_softmax(s->train.loss);
         nn_loss_grad(s->train.loss, p, slot->labels, rows, out->c, j->B, fused, dp);
-        if (fused && out->needs_dinput) {
+        if (fused && out->needs_dinput && slot->t[out->inputs[0]].dout != dp) {
+            /* (an in-place softmax already shares its input's gradient) */
             float *dz = slot->t[out->inputs[0]].dout;
             const size_t len = (size_t)rows * out->size;
             if (out->din_acc[0])
