@@ -8,7 +8,7 @@ static float run(struct nn_optim_spec *o, int steps)
     struct nn_optim opt;
     float w = 1.0f, g = 0.5f;
     ck_assert_int_eq(nn_optim_init(&opt, o, 1), 0);
-    for (int i = 0; i < steps; i++) nn_optim_step(&opt, &w, &g, NULL);
+    for (int i = 0; i < steps; i++) nn_optim_step(&opt, &w, &g, 1, 1, NULL);
     nn_optim_free(&opt);
     return w;
 }
@@ -55,6 +55,27 @@ START_TEST(test_adam)
 }
 END_TEST
 
+START_TEST(test_gradient_parts)
+{
+    /* the gradient given in parts is their sum, added in order */
+    struct nn_optim_spec o;
+    nn_optim_defaults(&o, NN_OPT_SGD);
+    o.learning_rate = 0.1f;
+    struct nn_optim opt;
+    enum { N = 1000 };
+    static float w[N], g[3 * N];
+    for (int i = 0; i < N; i++) {
+        w[i] = 1.0f;
+        g[i] = 0.25f, g[N + i] = 0.5f, g[2 * N + i] = -0.25f * (float)(i % 3);
+    }
+    ck_assert_int_eq(nn_optim_init(&opt, &o, N), 0);
+    nn_optim_step(&opt, w, g, 3, N, NULL);
+    for (int i = 0; i < N; i++)
+        ck_assert_float_eq_tol(w[i], 1.0f - 0.1f * (0.75f - 0.25f * (float)(i % 3)), 1e-7f);
+    nn_optim_free(&opt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("optim");
@@ -62,6 +83,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_sgd);
     tcase_add_test(tc, test_rmsprop);
     tcase_add_test(tc, test_adam);
+    tcase_add_test(tc, test_gradient_parts);
     suite_add_tcase(s, tc);
     return s;
 }

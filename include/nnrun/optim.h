@@ -26,7 +26,11 @@ struct nn_optim {
 /* Defaults of each optimizer, as Keras has them. */
 void nn_optim_defaults(struct nn_optim_spec *o, enum nn_optim_kind kind);
 int nn_optim_init(struct nn_optim *o, const struct nn_optim_spec *spec, size_t n);
-void nn_optim_step(struct nn_optim *o, float *w, const float *g, struct nn_pool *pool);
+/* One update of w[0..n).  The gradient is the sum of n_parts arrays
+ * g[p * stride + i], added in order p = 0, 1, ... (the chunks' gradients of
+ * one step), so no separate reduction pass is needed. */
+void nn_optim_step(struct nn_optim *o, float *w, const float *g, int n_parts, size_t stride,
+                   struct nn_pool *pool);
 void nn_optim_free(struct nn_optim *o);
 
 #endif

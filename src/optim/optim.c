@@ -1,8 +1,10 @@
 /* optim.c - sgd, rmsprop and adam as one loop over the flat parameter block,
- * split in fixed chunks (element-wise, so any split gives the same bits). */
+ * split in fixed chunks (element-wise, so any split gives the same bits).
+ * The step also sums the chunks' gradients, so they are read once. */
 #include <math.h>
 #include <stdlib.h>
 
+#include "nnrun/kernels.h"
 #include "nnrun/optim.h"
 #include "nnrun/parallel.h"
 #include "nnrun/util.h"
@@ -32,15 +34,19 @@ struct step_job {
     struct nn_optim *o;
     float *w;
     const float *g;
+    int n_parts;
+    size_t stride;
     float lr_t;   /* adam: bias-corrected step */
 };
 
-static void step_range(void *ctx, size_t b, size_t e)
+#define BLOCK 512
+
+/* The update of w[b..e) with gradient g[b..e). */
+static inline __attribute__((always_inline)) void update(const struct step_job *j, size_t b,
+                                                         size_t e, const float *restrict g)
 {
-    const struct step_job *j = ctx;
     const struct nn_optim_spec *s = &j->o->spec;
     float *restrict w = j->w, *restrict s1 = j->o->s1, *restrict s2 = j->o->s2;
-    const float *restrict g = j->g;
     const float lr = s->learning_rate;
     switch (s->kind) {
     case NN_OPT_SGD:
@@ -87,10 +93,32 @@ static void step_range(void *ctx, size_t b, size_t e)
     }
 }
 
-void nn_optim_step(struct nn_optim *o, float *w, const float *g, struct nn_pool *pool)
+/* Sums the parts of the gradient block by block (in part order), then updates. */
+NN_HOT static void step_range(void *ctx, size_t b, size_t e)
+{
+    const struct step_job *j = ctx;
+    float sum[BLOCK];
+    for (size_t i0 = b; i0 < e; i0 += BLOCK) {
+        const size_t len = e - i0 < BLOCK ? e - i0 : BLOCK;
+        const float *restrict g0 = j->g + i0;
+        if (j->n_parts == 1) {
+            update(j, i0, i0 + len, g0 - i0);
+            continue;
+        }
+        for (size_t i = 0; i < len; i++) sum[i] = g0[i];
+        for (int p = 1; p < j->n_parts; p++) {
+            const float *restrict gp = g0 + (size_t)p * j->stride;
+            for (size_t i = 0; i < len; i++) sum[i] += gp[i];
+        }
+        update(j, i0, i0 + len, sum - i0);
+    }
+}
+
+void nn_optim_step(struct nn_optim *o, float *w, const float *g, int n_parts, size_t stride,
+                   struct nn_pool *pool)
 {
     o->t++;
-    struct step_job j = {o, w, g, 0};
+    struct step_job j = {o, w, g, n_parts, stride, 0};
     if (o->spec.kind == NN_OPT_ADAM) {
         double t = (double)o->t;
         j.lr_t = (float)(o->spec.learning_rate * sqrt(1 - pow(o->spec.beta_2, t)) /

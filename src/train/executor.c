@@ -4,8 +4,8 @@
  *
  * A step is data-parallel over chunks of the batch (see graph.h): each chunk
  * gathers its rows into a slot, runs forward, the loss and backward there,
- * and writes its own parameter gradients; then the chunks' gradients are
- * summed in chunk order and the optimizer steps.  Chunks depend on the batch
+ * and writes its own parameter gradients; then the optimizer steps, summing
+ * the chunks' gradients in chunk order.  Chunks depend on the batch
  * size only, so results are the same at any thread count. */
 #include <math.h>
 #include <stdlib.h>
@@ -90,24 +90,6 @@ static void run_chunks(void *ctx, size_t c0, size_t c1)
     }
 }
 
-struct reduce_job {
-    float *dst;
-    const float *src;
-    size_t n;
-    int n_chunks;
-};
-
-/* grads[i] = sum of the chunks' gradients, in chunk order */
-static void reduce_range(void *ctx, size_t b, size_t e)
-{
-    const struct reduce_job *r = ctx;
-    memcpy(r->dst + b, r->src + b, (e - b) * sizeof *r->dst);
-    for (int c = 1; c < r->n_chunks; c++) {
-        const float *src = r->src + (size_t)c * r->n;
-        for (size_t i = b; i < e; i++) r->dst[i] += src[i];
-    }
-}
-
 /* Runs the chunks of one batch; returns the chunks' sums added in order. */
 static void run_batch(struct step_job *j, struct nn_pool *pool, struct nn_metric_sums *sums)
 {
@@ -129,9 +111,8 @@ void nn_train_step(struct nn_graph *g, const struct nn_spec *s, struct nn_optim 
     struct step_job j = {.g = g, .s = s, .ds = ds, .idx = idx, .B = B, .training = 1,
                          .backward = 1, .step = step};
     run_batch(&j, pool, sums);
-    struct reduce_job r = {g->grads, g->chunk_grads, g->n_params, j.n_chunks};
-    nn_pool_for(pool, g->n_params, 16384, reduce_range, &r);
-    nn_optim_step(o, g->params, g->grads, pool);
+    /* the optimizer adds the chunks' gradients in chunk order as it goes */
+    nn_optim_step(o, g->params, g->chunk_grads, j.n_chunks, g->n_params, pool);
 }
 
 static void shuffle(size_t *idx, size_t n, uint64_t seed, int epoch)
