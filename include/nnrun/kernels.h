@@ -59,17 +59,19 @@ struct nn_window {
 /* Output size and leading padding for Keras' 'valid' / 'same'. */
 void nn_window_plan(struct nn_window *wd, int same);
 
-/* col[oh*ow, kh*kw*c + ones] <- patches of one sample x[h,w,c] (zero
- * outside); with ones = 1 each row ends with a 1, so that a product with
- * [W; b] adds the bias and the weight gradient's product yields db too. */
+/* The plain patch layout, the reference for nn_im2row in the tests:
+ * col[oh*ow, kh*kw*c + ones] <- patches of one sample x[h,w,c] (zero
+ * outside); with ones = 1 each row ends with a 1. */
 void nn_im2col(const struct nn_window *wd, const float *x, float *col, int ones);
 /* dx[h,w,c] += patches' gradients dcol[oh*ow, kh*kw*c]. */
 void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx);
 
-/* The transposed layout, one row per patch element: rowT[k * ld + m] for
- * k = (ky, kx, c) < kh*kw*c and m < oh*ow, then (ones) a row of 1s.  With
- * stride 1 and one channel each row is a shifted copy of the image, copied
- * in contiguous runs.  ld >= oh*ow lets a chunk's samples sit side by side. */
+/* The transposed layout conv2d uses, one row per patch element:
+ * rowT[k * ld + m] for k = (ky, kx, c) < kh*kw*c and m < oh*ow, then (ones)
+ * a row of 1s, so that a product with [W; b] adds the bias and the weight
+ * gradient's product yields db too.  With stride 1 and one channel each row
+ * is a shifted copy of the image, copied in contiguous runs.  ld >= oh*ow
+ * lets a chunk's samples sit side by side. */
 void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, size_t ld, int ones);
 /* dx[h,w,c] += the gradients drowT[k * ld + m] (the adjoint of nn_im2row). */
 void nn_row2im(const struct nn_window *wd, const float *drowT, size_t ld, float *dx);
