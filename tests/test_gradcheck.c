@@ -75,6 +75,10 @@ static const char *const cases[] = {
     "model: {input: [5], layers: [{dense: {units: 6}}, elu, {dense: {units: 3}}]}\n",
     /* two activations in a row: the second must not overwrite the first's output */
     "model: {input: [5], layers: [{dense: {units: 6}}, tanh, relu, sigmoid, {dense: {units: 3}}]}\n",
+    /* ... nor through a flatten that shares the first's tensor */
+    "model: {input: [5], layers: [{dense: {units: 6}}, tanh, flatten, sigmoid, {dense: {units: 3}}]}\n",
+    "model: {input: [4, 4, 1], layers: [{conv2d: {filters: 2, kernel_size: 3, activation: tanh}},"
+    " flatten, sigmoid, {dense: {units: 3}}]}\n",
     /* softmax over channels of an image */
     "model: {input: [3, 3, 1], layers: [{conv2d: {filters: 4, kernel_size: 2, activation: softmax}},"
     " flatten, {dense: {units: 3}}]}\n",

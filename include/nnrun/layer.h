@@ -65,6 +65,8 @@ enum nn_layer_flags {
     NN_LAYER_SOFTMAX = 2,            /* output is a softmax: cross-entropy may fuse */
     NN_LAYER_READS_OUTPUT = 4,       /* backward reads the node's own output, so a
                                         consumer must not overwrite it in place */
+    NN_LAYER_IN_PLACE = 8,           /* with NN_NODE_ALIAS, forward overwrites the
+                                        shared tensor (activations; flatten does not) */
 };
 
 struct nn_layer_ops {

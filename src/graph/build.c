@@ -197,16 +197,26 @@ int nn_graph_build(struct nn_graph *g, const struct nn_spec *s, struct nn_diag *
             n->din_acc[i] = (unsigned char)seen[n->inputs[i]];
             seen[n->inputs[i]] = 1;
         }
-        /* a shared tensor only when the input feeds this node alone and its
-         * producer's backward does not need the values overwritten in place */
-        const struct nn_node *src = &g->nodes[n->inputs[0]];
-        if ((n->flags & NN_NODE_ALIAS) &&
-            (n_consumers(g, n->inputs[0]) != 1 ||
-             (src->ops && (src->ops->flags & NN_LAYER_READS_OUTPUT) &&
-              n->ops != &nn_layer_flatten)))
-            n->flags &= ~(unsigned)NN_NODE_ALIAS;
     }
     free(seen);
+
+    /* Shared tensors, decided in forward order so an input's choice is made:
+     * a node shares its input's tensors only when the input feeds it alone,
+     * and one that writes in place only when no node whose tensor it would
+     * overwrite (the input, and through shared tensors the input's own
+     * inputs) reads its output in backward. */
+    for (int k = 0; k < g->n_nodes - 1; k++) {
+        struct nn_node *n = &g->nodes[g->order[k]];
+        if (!(n->flags & NN_NODE_ALIAS)) continue;
+        int safe = n_consumers(g, n->inputs[0]) == 1;
+        if (safe && (n->ops->flags & NN_LAYER_IN_PLACE))
+            for (int m = n->inputs[0]; m != 0; m = g->nodes[m].inputs[0]) {
+                const struct nn_node *src = &g->nodes[m];
+                if (src->ops->flags & NN_LAYER_READS_OUTPUT) safe = 0;
+                if (!(src->flags & NN_NODE_ALIAS)) break;
+            }
+        if (!safe) n->flags &= ~(unsigned)NN_NODE_ALIAS;
+    }
 
     /* the prediction must be one value per class */
     const struct nn_node *o = &g->nodes[g->output];
@@ -269,17 +279,14 @@ int nn_graph_alloc(struct nn_graph *g, int max_batch, int n_slots, char *err, si
     g->chunk_grads = nn_alloc_floats(nn_mul_size(NN_MAX_CHUNKS, g->n_params));
     g->act_block = g->act_floats == SIZE_MAX ? NULL : nn_alloc_floats(g->act_floats);
     g->slots = calloc((size_t)n_slots, sizeof *g->slots);
+    int slots_ok = g->slots != NULL;
     for (int k = 0; g->slots && k < n_slots; k++) {
         g->slots[k].t = calloc((size_t)g->n_nodes, sizeof *g->slots[k].t);
         g->slots[k].labels = calloc(rows, 1);
-        if (!g->slots[k].t || !g->slots[k].labels) {
-            free(g->slots[k].t);
-            free(g->slots[k].labels);
-            free(g->slots);
-            g->slots = NULL;
-        }
+        slots_ok &= g->slots[k].t && g->slots[k].labels;
     }
-    if (!g->params || !g->grads || !g->chunk_grads || !g->act_block || !g->slots) {
+    /* on failure nn_graph_free releases whatever was allocated */
+    if (!g->params || !g->grads || !g->chunk_grads || !g->act_block || !slots_ok) {
         snprintf(err, n_err, "cannot allocate %.1f MB for the model's tensors (batch %d)",
                  (double)nn_graph_plan_bytes(g, max_batch, n_slots) / 1e6, max_batch);
         return -1;

@@ -41,24 +41,24 @@ struct step_job {
 
 #define BLOCK 512
 
-/* The update of w[b..e) with gradient g[b..e). */
+/* The update of w[b..b+len) with gradient g[0..len). */
 static inline __attribute__((always_inline)) void update(const struct step_job *j, size_t b,
-                                                         size_t e, const float *restrict g)
+                                                         size_t len, const float *restrict g)
 {
     const struct nn_optim_spec *s = &j->o->spec;
-    float *restrict w = j->w, *restrict s1 = j->o->s1, *restrict s2 = j->o->s2;
+    float *restrict w = j->w + b, *restrict s1 = j->o->s1 + b, *restrict s2 = j->o->s2 + b;
     const float lr = s->learning_rate;
     switch (s->kind) {
     case NN_OPT_SGD:
         if (s->momentum == 0) {
-            for (size_t i = b; i < e; i++) w[i] -= lr * g[i];
+            for (size_t i = 0; i < len; i++) w[i] -= lr * g[i];
         } else if (s->nesterov) {
-            for (size_t i = b; i < e; i++) {
+            for (size_t i = 0; i < len; i++) {
                 s1[i] = s->momentum * s1[i] - lr * g[i];
                 w[i] += s->momentum * s1[i] - lr * g[i];
             }
         } else {
-            for (size_t i = b; i < e; i++) {
+            for (size_t i = 0; i < len; i++) {
                 s1[i] = s->momentum * s1[i] - lr * g[i];
                 w[i] += s1[i];
             }
@@ -67,12 +67,12 @@ static inline __attribute__((always_inline)) void update(const struct step_job *
     case NN_OPT_RMSPROP: {
         const float rho = s->rho, eps = s->epsilon;
         if (s->momentum == 0) {
-            for (size_t i = b; i < e; i++) {
+            for (size_t i = 0; i < len; i++) {
                 s1[i] = rho * s1[i] + (1 - rho) * g[i] * g[i];
                 w[i] -= lr * g[i] / (sqrtf(s1[i]) + eps);
             }
         } else {
-            for (size_t i = b; i < e; i++) {
+            for (size_t i = 0; i < len; i++) {
                 s1[i] = rho * s1[i] + (1 - rho) * g[i] * g[i];
                 s2[i] = s->momentum * s2[i] + lr * g[i] / (sqrtf(s1[i]) + eps);
                 w[i] -= s2[i];
@@ -82,7 +82,7 @@ static inline __attribute__((always_inline)) void update(const struct step_job *
     }
     case NN_OPT_ADAM: {
         const float b1 = s->beta_1, b2 = s->beta_2, eps = s->epsilon, lr_t = j->lr_t;
-        for (size_t i = b; i < e; i++) {
+        for (size_t i = 0; i < len; i++) {
             s1[i] = b1 * s1[i] + (1 - b1) * g[i];
             s2[i] = b2 * s2[i] + (1 - b2) * g[i] * g[i];
             w[i] -= lr_t * s1[i] / (sqrtf(s2[i]) + eps);
@@ -102,7 +102,7 @@ NN_HOT static void step_range(void *ctx, size_t b, size_t e)
         const size_t len = e - i0 < BLOCK ? e - i0 : BLOCK;
         const float *restrict g0 = j->g + i0;
         if (j->n_parts == 1) {
-            update(j, i0, i0 + len, g0 - i0);
+            update(j, i0, len, g0);
             continue;
         }
         for (size_t i = 0; i < len; i++) sum[i] = g0[i];
@@ -110,7 +110,7 @@ NN_HOT static void step_range(void *ctx, size_t b, size_t e)
             const float *restrict gp = g0 + (size_t)p * j->stride;
             for (size_t i = 0; i < len; i++) sum[i] += gp[i];
         }
-        update(j, i0, i0 + len, sum - i0);
+        update(j, i0, len, sum);
     }
 }
 
