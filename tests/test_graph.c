@@ -159,6 +159,11 @@ START_TEST(test_in_place)
     /* relu would overwrite the tanh output that tanh's backward reads */
     ck_assert(!(by_name(&g, "relu_1")->flags & NN_NODE_ALIAS));
     ck_assert(by_name(&g, "dense_2/softmax")->flags & NN_NODE_ALIAS);
+    /* in-place activations after a dense layer run as its epilogue */
+    ck_assert(by_name(&g, "dense_1/tanh")->flags & NN_NODE_FUSED);
+    ck_assert_int_eq(by_name(&g, "dense_1")->epi_act, NN_ACT_TANH);
+    ck_assert(!(by_name(&g, "relu_1")->flags & NN_NODE_FUSED));
+    ck_assert_int_eq(by_name(&g, "dense_2")->epi_act, NN_ACT_SOFTMAX);
     char err[128];
     ck_assert_int_eq(nn_graph_alloc(&g, 4, 1, err, sizeof err), 0);
     const struct nn_tensors *t = g.slots[0].t;

@@ -39,6 +39,8 @@ enum nn_node_flags {
     NN_NODE_ALIAS = 2,     /* output and gradient share the input's tensors: flatten
                               (no copy) and activations (computed in place); the
                               builder drops it when that would be unsafe */
+    NN_NODE_FUSED = 4,     /* an in-place activation its producer applies at the
+                              end of its own forward (epi_act): forward is a no-op */
 };
 
 struct nn_node {
@@ -46,6 +48,9 @@ struct nn_node {
     const void *args;                /* the kind's args (owned by the spec) */
     int act;                         /* activation nodes: enum nn_act */
     float alpha;                     /* activation nodes: leaky_relu / elu alpha */
+    int epi_act;                     /* activation applied to this node's output at
+                                        the end of its forward (NN_ACT_LINEAR: none) */
+    float epi_alpha;
     char name[NN_NAME_MAX];
     struct nn_mark mark;
     int n_inputs;

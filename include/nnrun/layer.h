@@ -67,6 +67,8 @@ enum nn_layer_flags {
                                         consumer must not overwrite it in place */
     NN_LAYER_IN_PLACE = 8,           /* with NN_NODE_ALIAS, forward overwrites the
                                         shared tensor (activations; flatten does not) */
+    NN_LAYER_EPILOGUE = 16,          /* forward applies n->epi_act to its output while
+                                        it is in cache (see nn_act_forward) */
 };
 
 struct nn_layer_ops {
@@ -106,6 +108,10 @@ struct nn_activation_args {
 };
 /* The alpha an activation uses when the spec gives none (NAN). */
 float nn_act_default_alpha(int act);
+/* y = f(x) for `rows` rows of C values (softmax runs over each row's C);
+ * x == y computes in place.  Shared by the activation layer and by the
+ * producers that apply a following activation as their epilogue. */
+void nn_act_forward(int act, float alpha, const float *x, float *y, size_t rows, int C);
 
 /* Initializes n values of p per an initializer; stream separates tensors. */
 void nn_init_fill(float *p, size_t n, int init, int fan_in, int fan_out,

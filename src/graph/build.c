@@ -216,6 +216,15 @@ int nn_graph_build(struct nn_graph *g, const struct nn_spec *s, struct nn_diag *
                 if (!(src->flags & NN_NODE_ALIAS)) break;
             }
         if (!safe) n->flags &= ~(unsigned)NN_NODE_ALIAS;
+        /* an in-place activation right after a producer that can apply it
+         * as its epilogue runs there, while the output is in cache */
+        struct nn_node *p = &g->nodes[n->inputs[0]];
+        if ((n->flags & NN_NODE_ALIAS) && (n->ops->flags & NN_LAYER_IN_PLACE) && p->ops &&
+            (p->ops->flags & NN_LAYER_EPILOGUE) && p->epi_act == NN_ACT_LINEAR) {
+            p->epi_act = n->act;
+            p->epi_alpha = n->alpha;
+            n->flags |= NN_NODE_FUSED;
+        }
     }
 
     /* the prediction must be one value per class */

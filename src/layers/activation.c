@@ -56,14 +56,10 @@ static void softmax_rows(const float *x, float *y, size_t rows, int C)
     }
 }
 
-NN_HOT static void act_fwd(void *ctx, size_t s0, size_t s1)
+NN_HOT void nn_act_forward(int act, float alpha, const float *x, float *y, size_t rows, int C)
 {
-    const struct act_job *j = ctx;
-    const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
-    const float *x = nn_out(j->x, in) + s0 * n->size;
-    float *y = nn_out(j->x, n) + s0 * n->size;
-    const size_t len = (s1 - s0) * n->size;
-    const float a = n->alpha;
+    const size_t len = rows * (size_t)C;
+    const float a = alpha;
     /* y = f(x) elementwise, in place when the node shares its input's tensor */
 #define MAP(expr)                                                                  \
     do {                                                                           \
@@ -76,16 +72,24 @@ NN_HOT static void act_fwd(void *ctx, size_t s0, size_t s1)
             for (size_t i = 0; i < len; i++) { const float v = xi[i]; yo[i] = (expr); } \
         }                                                                          \
     } while (0)
-    switch (n->act) {
+    switch (act) {
     case NN_ACT_LINEAR: if (x != y) memcpy(y, x, len * sizeof *y); break;
     case NN_ACT_TANH: nn_tanh(x, y, len); break;
     case NN_ACT_RELU: MAP(v > 0 ? v : 0.0f); break;
     case NN_ACT_SIGMOID: MAP(1.0f / (1.0f + expf(-v))); break;
     case NN_ACT_LEAKY_RELU: MAP(v > 0 ? v : a * v); break;
     case NN_ACT_ELU: MAP(v > 0 ? v : a * expm1f(v)); break;
-    case NN_ACT_SOFTMAX: softmax_rows(x, y, len / (size_t)n->c, n->c); break;
+    case NN_ACT_SOFTMAX: softmax_rows(x, y, rows, C); break;
     }
 #undef MAP
+}
+
+static void act_fwd(void *ctx, size_t s0, size_t s1)
+{
+    const struct act_job *j = ctx;
+    const struct nn_node *n = j->n, *in = nn_input(j->x, n, 0);
+    nn_act_forward(n->act, n->alpha, nn_out(j->x, in) + s0 * n->size,
+                   nn_out(j->x, n) + s0 * n->size, (s1 - s0) * n->size / (size_t)n->c, n->c);
 }
 
 NN_HOT static void act_bwd(void *ctx, size_t s0, size_t s1)
@@ -147,6 +151,7 @@ NN_HOT static void act_bwd(void *ctx, size_t s0, size_t s1)
 
 static void activation_forward(const struct nn_node *n, struct nn_exec *x)
 {
+    if (n->flags & NN_NODE_FUSED) return;   /* the producer applied it */
     struct act_job j = {n, x};
     nn_pool_for(x->pool, (size_t)x->batch, 16384 / n->size + 1, act_fwd, &j);
 }

@@ -109,7 +109,10 @@ static void conv_fwd_samples(void *ctx, size_t s0, size_t s1)
     for (size_t s = s0; s < s1; s++) {
         float *colT = j->col + s * (size_t)j->M;
         nn_im2row(&j->wd, j->in + s * in->size, colT, j->ld, j->P1 > j->P);
-        nn_gemm_tn(j->M, j->F, j->P1, colT, (int)j->ld, j->W, j->F, j->out + s * n->size, j->F, 0);
+        float *y = j->out + s * n->size;
+        nn_gemm_tn(j->M, j->F, j->P1, colT, (int)j->ld, j->W, j->F, y, j->F, 0);
+        if (n->epi_act != NN_ACT_LINEAR)
+            nn_act_forward(n->epi_act, n->epi_alpha, y, y, (size_t)j->M, j->F);
     }
 }
 
@@ -151,7 +154,7 @@ const struct nn_layer_ops nn_layer_conv2d = {
     .args = conv2d_keys,
     .n_args = NN_ARRAY_LEN(conv2d_keys),
     .args_size = sizeof(struct conv2d_args),
-    .flags = NN_LAYER_TAKES_ACTIVATION,
+    .flags = NN_LAYER_TAKES_ACTIVATION | NN_LAYER_EPILOGUE,
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = conv2d_infer,

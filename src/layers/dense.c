@@ -53,6 +53,7 @@ static void dense_forward(const struct nn_node *n, struct nn_exec *x)
         for (int i = 0; i < B; i++)
             for (int j = 0; j < N; j++) y[(size_t)i * N + j] += b[j];
     }
+    if (n->epi_act != NN_ACT_LINEAR) nn_act_forward(n->epi_act, n->epi_alpha, y, y, (size_t)B, N);
 }
 
 static void dense_backward(const struct nn_node *n, struct nn_exec *x)
@@ -80,7 +81,7 @@ const struct nn_layer_ops nn_layer_dense = {
     .args = dense_keys,
     .n_args = NN_ARRAY_LEN(dense_keys),
     .args_size = sizeof(struct dense_args),
-    .flags = NN_LAYER_TAKES_ACTIVATION,
+    .flags = NN_LAYER_TAKES_ACTIVATION | NN_LAYER_EPILOGUE,
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = dense_infer,
