@@ -68,18 +68,9 @@ def run_rss(cmd):
     return out, dt, ru.ru_maxrss / 1024.0
 
 
-def spec_with_epochs(path, epochs, tmpdir):
-    text = open(path).read()
-    text, n = re.subn(r"(?m)^(\s*epochs:\s*)\d+", rf"\g<1>{epochs}", text)
-    if n != 1:
-        sys.exit(f"bench: cannot set epochs in {path}")
-    out = os.path.join(tmpdir, os.path.basename(path))
-    open(out, "w").write(text)
-    return out
-
-
-def nnrun_model(nnrun, spec, threads):
-    out, wall, rss = run_rss([nnrun, spec, "--threads", str(threads)])
+def nnrun_model(nnrun, spec, threads, epochs):
+    out, wall, rss = run_rss([nnrun, spec, "--threads", str(threads),
+                              "--set", f"train.epochs={epochs}"])
     epochs = [float(x) for x in re.findall(r"(?m)^epoch \d+/\d+ .* ([0-9.]+)s$", out)]
     acc = float(re.search(r"test accuracy: ([0-9.]+)%", out).group(1))
     infer = float(re.search(r"\((\d+) samples, ([0-9.]+)s;", out).group(2))
@@ -143,15 +134,14 @@ def main():
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {args.epochs} epochs per run, "
           f"{args.threads} threads, seed {args.seed}")
     res = {}
-    with tempfile.TemporaryDirectory() as d:
-        cnn = spec_with_epochs(os.path.join(ROOT, "models", "cnn.yaml"), args.epochs, d)
-        dense = spec_with_epochs(os.path.join(ROOT, "models", "dense.yaml"), args.epochs, d)
-        for m, spec in (("cnn", cnn), ("dense", dense)):
-            print(f"# nnrun {m} ...", flush=True)
-            res[f"nnrun_{m}"] = nnrun_model(args.nnrun, spec, args.threads)
-            res[f"mflop_{m}"] = train_mflop(args.nnrun, spec)
-        print("# nnrun cnn, 1 thread ...", flush=True)
-        res["nnrun_cnn_1t"] = nnrun_model(args.nnrun, cnn, 1)
+    cnn = os.path.join(ROOT, "models", "cnn.yaml")
+    dense = os.path.join(ROOT, "models", "dense.yaml")
+    for m, spec in (("cnn", cnn), ("dense", dense)):
+        print(f"# nnrun {m} ...", flush=True)
+        res[f"nnrun_{m}"] = nnrun_model(args.nnrun, spec, args.threads, args.epochs)
+        res[f"mflop_{m}"] = train_mflop(args.nnrun, spec)
+    print("# nnrun cnn, 1 thread ...", flush=True)
+    res["nnrun_cnn_1t"] = nnrun_model(args.nnrun, cnn, 1, args.epochs)
     for m in ("cnn", "dense"):
         print(f"# reference {m} ...", flush=True)
         res[f"torch_{m}"] = torch_model(args.reference, m, args.threads, args.epochs, args.seed)

@@ -28,14 +28,20 @@ static const char usage[] =
     "options:\n"
     "  --threads N   worker threads (default: all cores); results do not depend on it\n"
     "  --seed N      use seed N instead of the spec's seed\n"
+    "  --set KEY=VALUE  change any key of the spec before it is checked, e.g.\n"
+    "                --set train.epochs=5 --set model.layers.3.dense.units=64\n"
     "  --quiet       print only the final test line\n"
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 bad spec or bad arguments\n";
+
+#define MAX_SETS 64
 
 struct cli {
     const char *cmd, *spec;
     int threads, quiet;
     long long seed;   /* -1: the spec's */
+    const char *sets[MAX_SETS];   /* --set KEY=VALUE, in order */
+    int n_sets;
 };
 
 static int parse_int_arg(const char *opt, const char *v, long long lo, long long hi,
@@ -67,6 +73,13 @@ static int parse_cli(int argc, char **argv, struct cli *c)
         } else if (!strcmp(a, "--seed")) {
             if (parse_int_arg(a, i + 1 < argc ? argv[++i] : NULL, 0, 1LL << 62, &v)) return -1;
             c->seed = v;
+        } else if (!strcmp(a, "--set")) {
+            if (i + 1 >= argc || c->n_sets == MAX_SETS) {
+                fprintf(stderr, "nnrun: error: --set needs KEY=VALUE (at most %d of them)\n",
+                        MAX_SETS);
+                return -1;
+            }
+            c->sets[c->n_sets++] = argv[++i];
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             c->quiet = 1;
         } else if (a[0] == '-' && a[1]) {
@@ -90,12 +103,21 @@ static int parse_cli(int argc, char **argv, struct cli *c)
     return 0;
 }
 
-/* Loads the spec and builds its graph; prints errors.  0 or EXIT_USAGE. */
-static int load_model(const char *path, struct nn_spec **spec, struct nn_graph *g)
+/* Loads the spec, applies the overrides and builds the graph; prints every
+ * error.  0 or EXIT_USAGE. */
+static int load_model(const struct cli *c, struct nn_spec **spec, struct nn_graph *g)
 {
+    const char *path = c->spec;
     struct nn_diag d;
     nn_diag_init(&d, path);
-    *spec = nn_spec_load(path, &d);
+    d.overrides = c->sets;
+    d.n_overrides = c->n_sets;
+    *spec = NULL;
+    struct nn_ynode *root = nn_yaml_parse_file(path, &d);
+    int bad = !root;
+    for (int i = 0; root && i < c->n_sets; i++) bad |= nn_spec_override(root, c->sets[i], i + 1, &d);
+    if (!bad) *spec = nn_spec_from_tree(root, path, &d);
+    nn_ynode_free(root);
     if (*spec && nn_graph_build(g, *spec, &d)) {
         nn_spec_free(*spec);
         *spec = NULL;
@@ -157,7 +179,7 @@ static int cmd_check(const struct cli *c)
 {
     struct nn_spec *s;
     struct nn_graph g;
-    int rc = load_model(c->spec, &s, &g);
+    int rc = load_model(c, &s, &g);
     if (rc) return rc;
     nn_graph_summary(&g, s, stdout);
     nn_graph_free(&g);
@@ -169,7 +191,7 @@ static int cmd_bench(const struct cli *c)
 {
     struct nn_spec *s;
     struct nn_graph g;
-    int rc = load_model(c->spec, &s, &g);
+    int rc = load_model(c, &s, &g);
     if (rc) return rc;
     char err[512];
     if (nn_bench(&g, s, c->threads, 20, stdout, err, sizeof err)) {
@@ -185,7 +207,7 @@ static int cmd_train(const struct cli *c)
 {
     struct nn_spec *s;
     struct nn_graph g;
-    int rc = load_model(c->spec, &s, &g);
+    int rc = load_model(c, &s, &g);
     if (rc) return rc;
     if (c->seed >= 0) s->seed = (uint64_t)c->seed;
     struct nn_dataset train = {0}, test = {0};

@@ -41,6 +41,10 @@ out=$("$nnrun" check "$tmp/many.yaml" 2>&1)
 n=$(printf '%s\n' "$out" | grep -c "many.yaml:[0-9]*:[0-9]*: error:")
 if [ "$n" -ge 4 ]; then echo "ok: $n errors reported at once"; else echo "FAIL: $n errors in:"; echo "$out"; fail=1; fi
 
+# overrides change the spec before it is checked; their errors name them
+expect 0 "200,768" -- check "$src/models/cnn.yaml" --set model.layers.3.dense.units=64
+expect 2 "--set train.epoch=5: error: unknown key for train 'epoch'" -- check "$src/models/cnn.yaml" --set train.epoch=5
+
 # a data file that is not there: runtime failure (1), naming the file
 cat > "$tmp/paths.yaml" <<YAML
 data: {train_images: $tmp/no-images.gz, train_labels: $tmp/l.gz, test_images: $tmp/t.gz, test_labels: $tmp/tl.gz}

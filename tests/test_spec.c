@@ -173,6 +173,74 @@ START_TEST(test_bad_spec)
 }
 END_TEST
 
+/* Parses yaml, applies the overrides, validates; returns the spec or NULL
+ * with the first error in err. */
+static struct nn_spec *with_sets(const char *yaml, const char *const *sets, int n, char *err,
+                                 size_t n_err)
+{
+    struct nn_diag d;
+    nn_diag_init(&d, "t.yaml");
+    d.overrides = sets;
+    d.n_overrides = n;
+    struct nn_ynode *root = nn_yaml_parse_string(yaml, strlen(yaml), &d);
+    ck_assert_ptr_nonnull(root);
+    int bad = 0;
+    for (int i = 0; i < n; i++) bad |= nn_spec_override(root, sets[i], i + 1, &d);
+    struct nn_spec *s = bad ? NULL : nn_spec_from_tree(root, "t.yaml", &d);
+    nn_ynode_free(root);
+    snprintf(err, n_err, "%s", d.n_errors ? d.msgs[0] : "");
+    nn_diag_free(&d);
+    return s;
+}
+
+START_TEST(test_overrides)
+{
+    static const char *const ok[] = {
+        "train.epochs=5", "train.optimizer.learning_rate=0.01", "train.optimizer.name=adam",
+        "model.layers.1.dense.units=64", "model.input=[32, 32, 3]", "train.shuffle=false",
+        "name=sweep-1", "seed=42", "model.layers.0=flatten"};
+    char err[1024];
+    struct nn_spec *s = with_sets(HEAD "    - dense: {units: 10, activation: softmax}\n" TRAIN
+                                  "  optimizer: rmsprop\n", ok, 9, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(s->train.epochs, 5);
+    ck_assert_int_eq(s->train.optim.kind, NN_OPT_ADAM);   /* a scalar optimizer became a map */
+    ck_assert_float_eq(s->train.optim.learning_rate, 0.01f);
+    ck_assert_float_eq(s->train.optim.beta_2, 0.999f);
+    ck_assert_int_eq(s->n_layers, 2);
+    ck_assert_ptr_eq(s->layers[0].ops, &nn_layer_flatten);
+    ck_assert_int_eq(s->input[0], 32);
+    ck_assert_int_eq(s->input[2], 3);
+    ck_assert_int_eq(s->train.shuffle, 0);
+    ck_assert_str_eq(s->name, "sweep-1");
+    ck_assert_uint_eq(s->seed, 42);
+    nn_spec_free(s);
+
+    /* errors name the override, not a file position */
+    static const struct {
+        const char *set, *error;
+    } bad_sets[] = {
+        {"train.epoch=5", "--set train.epoch=5: error: unknown key for train 'epoch'; expected "
+                          "one of: epochs, batch_size, shuffle, loss, optimizer, metrics (did "
+                          "you mean 'epochs'?)"},
+        {"tran.epochs=5", "--set tran.epochs=5: error: unknown top-level key 'tran'"},
+        {"model.layers.7.dense.units=1",
+         "--set model.layers.7.dense.units=1: error: '7' is not an index of a list of 2 items "
+         "(0 to 1)"},
+        {"train.epochs", "--set train.epochs: error: expected KEY=VALUE, such as train.epochs=5"},
+        {"train.epochs=-1", "--set train.epochs=-1: error: train: 'epochs' is -1; it must be >= 1"},
+        {"train.batch_size=[1", "--set train.batch_size=[1: error: the value is not valid YAML"},
+    };
+    for (size_t i = 0; i < sizeof bad_sets / sizeof bad_sets[0]; i++) {
+        const char *one[] = {bad_sets[i].set};
+        s = with_sets(HEAD "    - dense: {units: 10}\n" TRAIN, one, 1, err, sizeof err);
+        ck_assert_ptr_null(s);
+        ck_assert_msg(!strncmp(err, bad_sets[i].error, strlen(bad_sets[i].error)),
+                      "expected: %s\ngot: %s", bad_sets[i].error, err);
+    }
+}
+END_TEST
+
 START_TEST(test_suggest)
 {
     static const char *const c[] = {"tanh", "relu", "softmax"};
@@ -191,6 +259,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_defaults_and_forms);
     tcase_add_loop_test(tc, test_bad_spec, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_suggest);
+    tcase_add_test(tc, test_overrides);
     suite_add_tcase(s, tc);
     return s;
 }

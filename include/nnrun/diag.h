@@ -11,15 +11,20 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* A position in a spec file, 1-based; line 0 means "no position". */
+/* A position in a spec file, 1-based; line 0 means "no position".  A value
+ * that came from the command line has override = k (the k-th --set, from 1):
+ * its errors name the override instead of a file position. */
 struct nn_mark {
     int line, col;
+    int override;
 };
 
 struct nn_diag {
     const char *file;   /* spec path, printed before every position */
     char **msgs;        /* formatted messages, one per error */
     int n_errors, cap;
+    const char *const *overrides;   /* the --set texts, for marks with override > 0 */
+    int n_overrides;
 };
 
 void nn_diag_init(struct nn_diag *d, const char *file);

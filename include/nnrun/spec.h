@@ -145,6 +145,10 @@ struct nn_spec {
     struct nn_mark batch_mark, loss_mark;
 };
 
+/* Applies `--set KEY=VALUE` (the index-th override, from 1) to a parsed
+ * tree before validation; see src/spec/override.c.  Returns 0 or -1. */
+int nn_spec_override(struct nn_ynode *root, const char *text, int index, struct nn_diag *d);
+
 /* Parses and validates a spec file; NULL with errors in d on failure. */
 struct nn_spec *nn_spec_load(const char *path, struct nn_diag *d);
 /* Same from text; name is used in messages. */

@@ -268,7 +268,7 @@ static int parse_table(struct nn_diag *d, const struct nn_ynode *map, const char
     }
     for (int j = 0; j < n_table; j++) {
         if (!table[j].required || nn_ymap_get(map, table[j].key)) continue;
-        struct nn_mark m = map ? map->mark : (struct nn_mark){0, 0};
+        struct nn_mark m = map ? map->mark : (struct nn_mark){0, 0, 0};
         nn_diag_error(d, m, "%s: missing required key '%s' (%s)", ctx, table[j].key,
                       table[j].doc);
         errors++;
@@ -307,7 +307,7 @@ static void parse_data(struct nn_diag *d, const struct nn_ynode *n, struct nn_sp
     struct nn_data_spec *v = &s->data;
     parse_table(d, n, "data", data_keys, NCHOICES(data_keys), v, (struct extra_keys){0});
     int n_paths = !!v->train_images + !!v->train_labels + !!v->test_images + !!v->test_labels;
-    struct nn_mark m = n ? n->mark : (struct nn_mark){0, 0};
+    struct nn_mark m = n ? n->mark : (struct nn_mark){0, 0, 0};
     if (v->dataset) {
         const struct nn_ynode *dn = nn_ymap_get(n, "dataset");
         if (find_choice(v->dataset, dataset_names, NCHOICES(dataset_names)) < 0)
@@ -419,7 +419,7 @@ static void parse_train(struct nn_diag *d, const struct nn_ynode *n, struct nn_s
                 (struct extra_keys){train_extra, NCHOICES(train_extra)});
     const struct nn_ynode *loss = nn_ymap_get(n, "loss");
     const struct nn_ynode *bs = nn_ymap_get(n, "batch_size");
-    s->batch_mark = bs ? bs->mark : (n ? n->mark : (struct nn_mark){0, 0});
+    s->batch_mark = bs ? bs->mark : (n ? n->mark : (struct nn_mark){0, 0, 0});
     static const char *const loss_alias[][2] = {
         {"mean_squared_error", "mse"}, {"sparse_crossentropy", "sparse_categorical_crossentropy"}};
     if (!loss) {

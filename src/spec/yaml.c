@@ -22,7 +22,7 @@ struct builder {
 
 static struct nn_mark mark_of(yaml_mark_t m)
 {
-    struct nn_mark k = {(int)m.line + 1, (int)m.column + 1};
+    struct nn_mark k = {(int)m.line + 1, (int)m.column + 1, 0};
     return k;
 }
 
@@ -158,7 +158,7 @@ static struct nn_ynode *build(struct builder *b, yaml_event_t *ev, int depth)
             char *key = nn_xstrdup((const char *)e.data.scalar.value);
             yaml_event_delete(&e);
             if (nn_ymap_get(n, key)) {
-                struct nn_mark first = {0, 0};
+                struct nn_mark first = {0, 0, 0};
                 for (int i = 0; i < n->n; i++)
                     if (!strcmp(n->keys[i], key)) first = n->key_marks[i];
                 nn_diag_error(b->d, km, "duplicate key '%s' (first given at line %d, column %d)",
@@ -231,7 +231,7 @@ struct nn_ynode *nn_yaml_parse_string(const char *text, size_t len, struct nn_di
 {
     struct builder b = {.d = d};
     if (!yaml_parser_initialize(&b.parser)) {
-        nn_diag_error(d, (struct nn_mark){0, 0}, "cannot initialize the YAML parser");
+        nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot initialize the YAML parser");
         return NULL;
     }
     yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, len);
@@ -244,7 +244,7 @@ struct nn_ynode *nn_yaml_parse_file(const char *path, struct nn_diag *d)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        nn_diag_error(d, (struct nn_mark){0, 0}, "cannot open the spec: %s", strerror(errno));
+        nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot open the spec: %s", strerror(errno));
         return NULL;
     }
     /* specs are small; read it whole (bounded) so errors can quote positions */
@@ -255,7 +255,7 @@ struct nn_ynode *nn_yaml_parse_file(const char *path, struct nn_diag *d)
         len += got;
         if (len == cap) {
             if (cap >= (size_t)16 << 20) {
-                nn_diag_error(d, (struct nn_mark){0, 0}, "spec larger than 16 MiB; refusing it");
+                nn_diag_error(d, (struct nn_mark){0, 0, 0}, "spec larger than 16 MiB; refusing it");
                 free(buf);
                 fclose(f);
                 return NULL;
@@ -267,7 +267,7 @@ struct nn_ynode *nn_yaml_parse_file(const char *path, struct nn_diag *d)
     int bad = ferror(f);
     fclose(f);
     if (bad) {
-        nn_diag_error(d, (struct nn_mark){0, 0}, "cannot read the spec");
+        nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot read the spec");
         free(buf);
         return NULL;
     }

@@ -30,7 +30,9 @@ void nn_diag_error(struct nn_diag *d, struct nn_mark mark, const char *fmt, ...)
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
     const char *file = d->file ? d->file : "<spec>";
-    if (mark.line > 0)
+    if (mark.override > 0 && mark.override <= d->n_overrides)
+        snprintf(line, sizeof line, "--set %s: error: %s", d->overrides[mark.override - 1], body);
+    else if (mark.line > 0)
         snprintf(line, sizeof line, "%s:%d:%d: error: %s", file, mark.line, mark.col, body);
     else
         snprintf(line, sizeof line, "%s: error: %s", file, body);
