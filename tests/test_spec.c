@@ -1,7 +1,9 @@
 /* test_spec.c - spec parsing, defaults, and every error path with its position. */
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "nnrun/layer.h"
@@ -241,6 +243,54 @@ START_TEST(test_overrides)
 }
 END_TEST
 
+/* tests/specs/bad/: every spec is refused with the exact first error listed
+ * in EXPECTED (file:line:column, what was found, what is accepted), and
+ * every spec in the directory is listed. */
+START_TEST(test_bad_corpus)
+{
+    const char *dir = SRCDIR "/tests/specs/bad";
+    char path[1024], line[2048];
+    snprintf(path, sizeof path, "%s/EXPECTED", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char cwd[1024];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir(dir), 0);   /* messages name the file as written here */
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char file[256];
+        size_t len = strcspn(line, ":");
+        ck_assert_uint_lt(len, sizeof file);
+        memcpy(file, line, len);
+        file[len] = '\0';
+        struct nn_diag d;
+        nn_diag_init(&d, file);
+        struct nn_spec *s = nn_spec_load(file, &d);
+        struct nn_graph g;
+        if (s && nn_graph_build(&g, s, &d) == 0) nn_graph_free(&g);
+        nn_spec_free(s);
+        ck_assert_msg(d.n_errors > 0, "%s: accepted", file);
+        ck_assert_msg(!strcmp(d.msgs[0], line), "\n expected: %s\n got:      %s", line,
+                      d.msgs[0]);
+        nn_diag_free(&d);
+        n++;
+    }
+    fclose(f);
+    ck_assert_int_eq(chdir(cwd), 0);
+    int files = 0;
+    DIR *dp = opendir(dir);
+    ck_assert_ptr_nonnull(dp);
+    for (struct dirent *e; (e = readdir(dp));) {
+        size_t l = strlen(e->d_name);
+        files += l > 5 && !strcmp(e->d_name + l - 5, ".yaml");
+    }
+    closedir(dp);
+    ck_assert_int_eq(n, files);
+    ck_assert_int_ge(n, 40);
+}
+END_TEST
+
 START_TEST(test_suggest)
 {
     static const char *const c[] = {"tanh", "relu", "softmax"};
@@ -260,6 +310,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_bad_spec, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_suggest);
     tcase_add_test(tc, test_overrides);
+    tcase_add_test(tc, test_bad_corpus);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -37,7 +37,8 @@ static const char *describe(const struct nn_ynode *n)
     static char buf[96];
     if (n->kind == NN_Y_MAP) return "a mapping";
     if (n->kind == NN_Y_SEQ) return "a list";
-    snprintf(buf, sizeof buf, "'%.80s'", n->str);
+    if (n->quoted) snprintf(buf, sizeof buf, "the quoted text \"%.80s\"", n->str);
+    else snprintf(buf, sizeof buf, "'%.80s'", n->str);
     return buf;
 }
 
