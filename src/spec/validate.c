@@ -34,7 +34,7 @@ const char *const nn_metric_names[NN_METRIC_COUNT] = {"accuracy", "mse", "loss"}
 
 static const char *describe(const struct nn_ynode *n)
 {
-    static char buf[96];
+    static char buf[128];
     if (n->kind == NN_Y_MAP) return "a mapping";
     if (n->kind == NN_Y_SEQ) return "a list";
     if (n->quoted) snprintf(buf, sizeof buf, "the quoted text \"%.80s\"", n->str);
