@@ -20,7 +20,7 @@
 
 static struct nn_exec exec_of(struct nn_graph *g)
 {
-    struct nn_exec x = {g, g->slots[0].t, B, 0, 1, g->params, g->grads, NULL, 5, 3};
+    struct nn_exec x = {g, g->slots[0].t, B, 0, 1, g->params, g->chunk_grads, NULL, 5, 3};
     return x;
 }
 
@@ -42,7 +42,7 @@ static void analytic(struct nn_graph *g, const float *R)
     const struct nn_node *o = &g->nodes[g->output];
     memcpy(nn_dout(&x, o), R, B * o->size * sizeof *R);
     /* backward writes (not adds) the gradients: poison them first */
-    for (size_t i = 0; i < g->n_params; i++) g->grads[i] = NAN;
+    for (size_t i = 0; i < g->n_params; i++) g->chunk_grads[i] = NAN;
     nn_exec_backward(&x, 0);
 }
 
@@ -105,7 +105,7 @@ START_TEST(test_layer_gradients)
     t_fill(R, B * o->size, -1, 1, 300 + (uint64_t)_i);
     analytic(&g, R);
     float *ga = malloc(g.n_params * sizeof *ga);
-    memcpy(ga, g.grads, g.n_params * sizeof *ga);
+    memcpy(ga, g.chunk_grads, g.n_params * sizeof *ga);
     const float h = 3e-3f;
     double worst = 0;
     size_t worst_i = 0;

@@ -87,8 +87,8 @@ struct nn_graph {
     int *order;                     /* topological order of nodes 1..n-1 */
     int output;                     /* the node whose output is the prediction */
     size_t n_params;
-    float *params, *grads;          /* n_params each */
-    float *chunk_grads;             /* NN_MAX_CHUNKS x n_params */
+    float *params;                  /* n_params */
+    float *chunk_grads;             /* NN_MAX_CHUNKS x n_params: each chunk's gradients */
     int max_batch;
     int n_slots, slot_rows;
     struct nn_slot *slots;

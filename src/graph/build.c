@@ -269,8 +269,8 @@ static int slot_rows(int max_batch)
 
 size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch, int n_slots)
 {
-    /* parameters, gradients, two optimizer states and the chunks' gradients */
-    size_t p = nn_mul_size((4 + NN_MAX_CHUNKS) * sizeof(float), g->n_params);
+    /* parameters, two optimizer states and the chunks' gradients */
+    size_t p = nn_mul_size((3 + NN_MAX_CHUNKS) * sizeof(float), g->n_params);
     size_t rows = nn_mul_size((size_t)slot_rows(max_batch), (size_t)n_slots);
     size_t a = nn_mul_size(nn_mul_size(floats_per_row(g), rows), sizeof(float));
     return nn_add_size(p, a);
@@ -284,7 +284,6 @@ int nn_graph_alloc(struct nn_graph *g, int max_batch, int n_slots, char *err, si
     const size_t rows = (size_t)g->slot_rows, per_slot = nn_mul_size(floats_per_row(g), rows);
     g->act_floats = nn_mul_size(per_slot, (size_t)n_slots);
     g->params = nn_alloc_floats(g->n_params);
-    g->grads = nn_alloc_floats(g->n_params);
     g->chunk_grads = nn_alloc_floats(nn_mul_size(NN_MAX_CHUNKS, g->n_params));
     g->act_block = g->act_floats == SIZE_MAX ? NULL : nn_alloc_floats(g->act_floats);
     g->slots = calloc((size_t)n_slots, sizeof *g->slots);
@@ -295,7 +294,7 @@ int nn_graph_alloc(struct nn_graph *g, int max_batch, int n_slots, char *err, si
         slots_ok &= g->slots[k].t && g->slots[k].labels;
     }
     /* on failure nn_graph_free releases whatever was allocated */
-    if (!g->params || !g->grads || !g->chunk_grads || !g->act_block || !slots_ok) {
+    if (!g->params || !g->chunk_grads || !g->act_block || !slots_ok) {
         snprintf(err, n_err, "cannot allocate %.1f MB for the model's tensors (batch %d)",
                  (double)nn_graph_plan_bytes(g, max_batch, n_slots) / 1e6, max_batch);
         return -1;
@@ -356,7 +355,6 @@ void nn_graph_free(struct nn_graph *g)
     free(g->nodes);
     free(g->order);
     free(g->params);
-    free(g->grads);
     free(g->act_block);
     free(g->chunk_grads);
     for (int k = 0; g->slots && k < g->n_slots; k++) {

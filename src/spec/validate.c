@@ -545,9 +545,7 @@ static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn
         struct extra_keys extra = {layer_common, 2};
         if (ops->flags & NN_LAYER_TAKES_ACTIVATION) extra.n = 3;
         if (preset_act >= 0) {
-            static const char *const with_act[] = {"name", "inputs", "activation"};
-            extra.keys = with_act;
-            extra.n = 2;
+            extra.n = 2;   /* name, inputs: the activation is the kind itself */
             struct nn_arg_desc table[8];
             int nt = 0;
             for (int i = 0; i < ops->n_args && nt < 8; i++)

@@ -56,7 +56,7 @@ int nn_bench(struct nn_graph *g, const struct nn_spec *s, int threads, int steps
 
     /* 1. per node, one thread, whole batches */
     double *fwd = calloc((size_t)g->n_nodes, sizeof *fwd), *bwd = calloc((size_t)g->n_nodes, sizeof *bwd);
-    struct nn_exec x = {g, g->slots[0].t, B, 0, 1, g->params, g->grads, NULL, s->seed, 0};
+    struct nn_exec x = {g, g->slots[0].t, B, 0, 1, g->params, g->chunk_grads, NULL, s->seed, 0};
     float *xin = g->slots[0].t[0].out;
     for (size_t i = 0; i < (size_t)B * sample; i++)
         xin[i] = (float)ds.images[i] / s->data.divide_by;
