@@ -223,7 +223,7 @@ START_TEST(test_overrides)
         const char *set, *error;
     } bad_sets[] = {
         {"train.epoch=5", "--set train.epoch=5: error: unknown key for train 'epoch'; expected "
-                          "one of: epochs, batch_size, shuffle, loss, optimizer, metrics (did "
+                          "one of: epochs, batch_size, shuffle, loss, optimizer, metrics, early_stopping (did "
                           "you mean 'epochs'?)"},
         {"tran.epochs=5", "--set tran.epochs=5: error: unknown top-level key 'tran'"},
         {"model.layers.7.dense.units=1",

@@ -49,6 +49,9 @@ int nn_dataset_load(struct nn_dataset *ds, const char *images_path,
 /* Keeps only the first n samples (no-op when n == 0 or n >= ds->n). */
 void nn_dataset_truncate(struct nn_dataset *ds, size_t n);
 
+/* Moves samples [n, ds->n) into tail (a new data set) and keeps the first n
+ * in ds: the validation split.  tail is empty when n >= ds->n. */
+void nn_dataset_split(struct nn_dataset *ds, struct nn_dataset *tail, size_t n);
 void nn_dataset_free(struct nn_dataset *ds);
 
 /* Finds Fashion-MNIST: $NNRUN_DATA, then data/fashion-mnist/ (relative to the

@@ -122,6 +122,23 @@ struct nn_data_spec {
     float divide_by;            /* inputs are byte / divide_by */
     int train_samples, test_samples;   /* first N only; 0 = all */
     int classes;
+    float validation_split;     /* the last fraction of the training samples */
+};
+
+/* What early stopping watches: the training set's running means or the
+ * validation set's (val_*, which need data.validation_split). */
+enum nn_monitor {
+    NN_MONITOR_LOSS, NN_MONITOR_ACCURACY, NN_MONITOR_MSE,
+    NN_MONITOR_VAL_LOSS, NN_MONITOR_VAL_ACCURACY, NN_MONITOR_VAL_MSE, NN_MONITOR_COUNT
+};
+extern const char *const nn_monitor_names[NN_MONITOR_COUNT];
+
+struct nn_early_stop_spec {
+    int enabled;                /* the spec has train.early_stopping */
+    int monitor;                /* enum nn_monitor; accuracy rises, the others fall */
+    int patience;               /* epochs without improvement before stopping */
+    float min_delta;
+    int restore_best_weights;
 };
 
 struct nn_train_spec {
@@ -130,6 +147,7 @@ struct nn_train_spec {
     unsigned metrics;           /* bit (1 << enum nn_metric) */
     int epochs, batch_size;
     int shuffle;
+    struct nn_early_stop_spec early_stopping;
 };
 
 struct nn_spec {
@@ -148,6 +166,13 @@ struct nn_spec {
 /* Applies `--set KEY=VALUE` (the index-th override, from 1) to a parsed
  * tree before validation; see src/spec/override.c.  Returns 0 or -1. */
 int nn_spec_override(struct nn_ynode *root, const char *text, int index, struct nn_diag *d);
+
+/* The resolved spec as YAML: every key with its value, defaults filled in
+ * and overrides applied, in a fixed order; parsing it gives the same spec.
+ * malloc'd. */
+char *nn_spec_to_yaml(const struct nn_spec *s);
+/* FNV-1a 64 of nn_spec_to_yaml(s): what a checkpoint is tied to. */
+uint64_t nn_spec_hash(const struct nn_spec *s);
 
 /* Parses and validates a spec file; NULL with errors in d on failure. */
 struct nn_spec *nn_spec_load(const char *path, struct nn_diag *d);

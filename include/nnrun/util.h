@@ -46,6 +46,17 @@ float nn_rng_uniform(struct nn_rng *r, float lo, float hi);
 double nn_rng_normal(struct nn_rng *r);                 /* standard normal */
 uint64_t nn_rng_below(struct nn_rng *r, uint64_t n);    /* uniform in [0, n) */
 
+/* ---- files (src/util/file.c) ----------------------------------------------
+ * nnrun never leaves a half-written file: data goes to a temporary name in
+ * the same directory, is flushed to disk, then renamed over path. */
+int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err,
+                         size_t n_err);
+/* The whole file, malloc'd (plus a terminating NUL not counted in *len);
+ * NULL with the reason in err. */
+uint8_t *nn_read_file(const char *path, size_t *len, char *err, size_t n_err);
+/* mkdir -p; 0 or -1 with err. */
+int nn_mkdirs(const char *path, char *err, size_t n_err);
+
 /* Monotonic wall clock in seconds. */
 double nn_now(void);
 

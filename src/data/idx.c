@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "nnrun/data.h"
+#include "nnrun/util.h"
 
 #define IDX_MAX_BYTES ((uint64_t)1 << 32)   /* largest payload accepted: 4 GiB */
 #define IDX_CHUNK (1u << 30)                /* bytes per gzread/gzwrite call (< INT_MAX) */
@@ -251,8 +252,10 @@ int nn_idx_write(const char *path, const uint8_t *data, int rank, const uint32_t
         return -1;
     }
     size_t total = 1;
-    for (int i = 0; i < rank; i++) {
-        if (dims[i] && total > SIZE_MAX / dims[i]) {
+    for (int i = 0; i < rank; i++)
+        if (!dims[i]) total = 0;   /* no payload, whatever the other dimensions (as nn_idx_read) */
+    for (int i = 0; i < rank && total; i++) {
+        if (total > SIZE_MAX / dims[i]) {
             snprintf(err, n_err, "%s: the dimensions overflow the address space", path);
             return -1;
         }
@@ -364,6 +367,20 @@ void nn_dataset_truncate(struct nn_dataset *ds, size_t n)
     uint8_t *lb = realloc(ds->labels, n);
     if (lb) ds->labels = lb;
     ds->n = n;
+}
+
+void nn_dataset_split(struct nn_dataset *ds, struct nn_dataset *tail, size_t n)
+{
+    memset(tail, 0, sizeof *tail);
+    if (n >= ds->n) return;
+    size_t sample = (size_t)ds->h * (size_t)ds->w * (size_t)ds->c;
+    *tail = *ds;
+    tail->n = ds->n - n;
+    tail->images = nn_xmalloc(tail->n * sample);
+    tail->labels = nn_xmalloc(tail->n);
+    memcpy(tail->images, ds->images + n * sample, tail->n * sample);
+    memcpy(tail->labels, ds->labels + n, tail->n);
+    nn_dataset_truncate(ds, n);
 }
 
 void nn_dataset_free(struct nn_dataset *ds)

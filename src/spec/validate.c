@@ -17,6 +17,7 @@
 #include "nnrun/optim.h"
 #include "nnrun/spec.h"
 #include "nnrun/util.h"
+#include "tables.h"
 
 const char *const nn_act_names[NN_ACT_COUNT] = {
     "linear", "tanh", "relu", "sigmoid", "softmax", "leaky_relu", "elu"};
@@ -282,7 +283,7 @@ static int parse_table(struct nn_diag *d, const struct nn_ynode *map, const char
 static const char *const dataset_names[] = {"fashion_mnist"};
 
 #define DOFF(f) offsetof(struct nn_data_spec, f)
-static const struct nn_arg_desc data_keys[] = {
+const struct nn_arg_desc nn_spec_data_keys[] = {
     {"dataset", NN_ARG_STRING, DOFF(dataset), 0, 0, 0, 0, 0, NULL, 0,
      "a known data set: fashion_mnist"},
     {"train_images", NN_ARG_STRING, DOFF(train_images), 0, 0, 0, 0, 0, NULL, 0,
@@ -301,12 +302,16 @@ static const struct nn_arg_desc data_keys[] = {
      "use only the first N test samples (0: all)"},
     {"classes", NN_ARG_INT, DOFF(classes), 0, 2, 256, 0, 10, NULL, 0,
      "number of classes; labels must be below it"},
+    {"validation_split", NN_ARG_FLOAT, DOFF(validation_split), 0, 0, 1, 1, 0, NULL, 0,
+     "hold out this fraction of the training samples (the last ones, as Keras does) "
+     "for validation"},
 };
+const int nn_spec_n_data_keys = NCHOICES(nn_spec_data_keys);
 
 static void parse_data(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
 {
     struct nn_data_spec *v = &s->data;
-    parse_table(d, n, "data", data_keys, NCHOICES(data_keys), v, (struct extra_keys){0});
+    parse_table(d, n, "data", nn_spec_data_keys, nn_spec_n_data_keys, v, (struct extra_keys){0});
     int n_paths = !!v->train_images + !!v->train_labels + !!v->test_images + !!v->test_labels;
     struct nn_mark m = n ? n->mark : (struct nn_mark){0, 0, 0};
     if (v->dataset) {
@@ -326,14 +331,30 @@ static void parse_data(struct nn_diag *d, const struct nn_ynode *n, struct nn_sp
 }
 
 #define TOFF(f) offsetof(struct nn_train_spec, f)
-static const struct nn_arg_desc train_keys[] = {
+const struct nn_arg_desc nn_spec_train_keys[] = {
     {"epochs", NN_ARG_INT, TOFF(epochs), 0, 1, 1e6, 0, 1, NULL, 0, "passes over the data"},
     {"batch_size", NN_ARG_INT, TOFF(batch_size), 0, 1, 1e6, 0, 32, NULL, 0,
      "samples per gradient step"},
     {"shuffle", NN_ARG_BOOL, TOFF(shuffle), 0, 0, 1, 0, 1, NULL, 0,
      "reshuffle the training data every epoch"},
 };
-static const char *const train_extra[] = {"loss", "optimizer", "metrics"};
+const int nn_spec_n_train_keys = NCHOICES(nn_spec_train_keys);
+static const char *const train_extra[] = {"loss", "optimizer", "metrics", "early_stopping"};
+
+#define EOFF(f) offsetof(struct nn_early_stop_spec, f)
+const char *const nn_monitor_names[NN_MONITOR_COUNT] = {
+    "loss", "accuracy", "mse", "val_loss", "val_accuracy", "val_mse"};
+const struct nn_arg_desc nn_spec_early_keys[] = {
+    {"monitor", NN_ARG_ENUM, EOFF(monitor), 0, 0, 0, 0, NN_MONITOR_VAL_LOSS, nn_monitor_names,
+     NN_MONITOR_COUNT, "the quantity watched at the end of each epoch"},
+    {"patience", NN_ARG_INT, EOFF(patience), 0, 0, 1e6, 0, 0, NULL, 0,
+     "epochs without improvement before training stops"},
+    {"min_delta", NN_ARG_FLOAT, EOFF(min_delta), 0, 0, 1e30, 0, 0, NULL, 0,
+     "smallest change that counts as an improvement"},
+    {"restore_best_weights", NN_ARG_BOOL, EOFF(restore_best_weights), 0, 0, 1, 0, 0, NULL, 0,
+     "end with the best epoch's weights instead of the last ones"},
+};
+const int nn_spec_n_early_keys = NCHOICES(nn_spec_early_keys);
 
 #define OOFF(f) offsetof(struct nn_optim_spec, f)
 #define LR(def) {"learning_rate", NN_ARG_FLOAT, OOFF(learning_rate), 0, 0, 1e6, 0, def, NULL, 0, "step size"}
@@ -355,10 +376,7 @@ static const struct nn_arg_desc adam_keys[] = {
     {"beta_2", NN_ARG_FLOAT, OOFF(beta_2), 0, 0, 1, 1, 0.999, NULL, 0, "second-moment decay"},
     EPS,
 };
-static const struct {
-    const struct nn_arg_desc *keys;
-    int n;
-} optim_tables[NN_OPT_COUNT] = {
+const struct nn_spec_table nn_spec_optim_tables[NN_OPT_COUNT] = {
     {sgd_keys, NCHOICES(sgd_keys)},
     {rmsprop_keys, NCHOICES(rmsprop_keys)},
     {adam_keys, NCHOICES(adam_keys)},
@@ -368,7 +386,8 @@ void nn_optim_defaults(struct nn_optim_spec *o, enum nn_optim_kind kind)
 {
     memset(o, 0, sizeof *o);
     o->kind = kind;
-    for (int i = 0; i < optim_tables[kind].n; i++) set_default(&optim_tables[kind].keys[i], o);
+    for (int i = 0; i < nn_spec_optim_tables[kind].n; i++)
+        set_default(&nn_spec_optim_tables[kind].keys[i], o);
 }
 
 static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
@@ -400,7 +419,7 @@ static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct 
         static const char *const extra[] = {"name"};
         char ctx[64];
         snprintf(ctx, sizeof ctx, "optimizer %s", nn_optim_names[k]);
-        parse_table(d, n, ctx, optim_tables[k].keys, optim_tables[k].n, o,
+        parse_table(d, n, ctx, nn_spec_optim_tables[k].keys, nn_spec_optim_tables[k].n, o,
                     (struct extra_keys){extra, 1});
         o->kind = (enum nn_optim_kind)k;
     }
@@ -416,7 +435,7 @@ static int lookup_alias(const char *s, const char *const (*aliases)[2], int n)
 static void parse_train(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
 {
     struct nn_train_spec *t = &s->train;
-    parse_table(d, n, "train", train_keys, NCHOICES(train_keys), t,
+    parse_table(d, n, "train", nn_spec_train_keys, nn_spec_n_train_keys, t,
                 (struct extra_keys){train_extra, NCHOICES(train_extra)});
     const struct nn_ynode *loss = nn_ymap_get(n, "loss");
     const struct nn_ynode *bs = nn_ymap_get(n, "batch_size");
@@ -441,6 +460,17 @@ static void parse_train(struct nn_diag *d, const struct nn_ynode *n, struct nn_s
         else t->loss = (enum nn_loss_kind)k;
     }
     parse_optimizer(d, nn_ymap_get(n, "optimizer"), s);
+    const struct nn_ynode *es = nn_ymap_get(n, "early_stopping");
+    if (es && !is_null(es)) {
+        t->early_stopping.enabled = 1;
+        parse_table(d, es, "early_stopping", nn_spec_early_keys, nn_spec_n_early_keys,
+                    &t->early_stopping, (struct extra_keys){0});
+        const struct nn_ynode *mon = es->kind == NN_Y_MAP ? nn_ymap_get(es, "monitor") : NULL;
+        if (t->early_stopping.monitor >= NN_MONITOR_VAL_LOSS && s->data.validation_split <= 0)
+            nn_diag_error(d, mon ? mon->mark : es->mark, "early_stopping: monitor %s needs a "
+                          "validation set; set data.validation_split (e.g. 0.1) or monitor "
+                          "loss", nn_monitor_names[t->early_stopping.monitor]);
+    }
     const struct nn_ynode *m = nn_ymap_get(n, "metrics");
     t->metrics = 1u << NN_METRIC_LOSS;
     if (m) {

@@ -43,6 +43,8 @@ struct step_job {
     const size_t *idx;
     int B, n_chunks, training, backward;
     uint64_t step;
+    uint8_t *pred;              /* evaluation: per-sample arg max and its value */
+    float *prob;
     struct nn_metric_sums sums[NN_MAX_CHUNKS];
 };
 
@@ -72,6 +74,15 @@ static void run_chunks(void *ctx, size_t c0, size_t c1)
         float *p = slot->t[g->output].out, *dp = slot->t[g->output].dout;
         j->sums[c] = (struct nn_metric_sums){0};
         nn_loss_measure(s->train.loss, p, slot->labels, rows, out->c, &j->sums[c]);
+        for (int b = 0; (j->pred || j->prob) && b < rows; b++) {
+            const float *pb = p + (size_t)b * out->c;
+            int best = 0;
+            for (int k = 1; k < out->c; k++)
+                if (pb[k] > pb[best]) best = k;
+            const size_t i = j->idx[r0 + b];
+            if (j->pred) j->pred[i] = (uint8_t)best;
+            if (j->prob) j->prob[i] = pb[best];
+        }
         if (!j->backward) continue;
         /* the loss writes the output's gradient; fused with a softmax, it is
          * the gradient of the softmax input and the softmax backward is skipped */
@@ -127,44 +138,126 @@ static void shuffle(size_t *idx, size_t n, uint64_t seed, int epoch)
     }
 }
 
-int nn_train(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *train,
-             const struct nn_train_opts *opts, struct nn_epoch_stats *epochs, char *err,
-             size_t n_err)
+/* After a non-finite loss: names the first node, in graph order, whose
+ * output in slot 0 (the rows of its last chunk) or whose parameters hold a
+ * NaN or infinity, as " (first in ...)"; "" when none is found. */
+static const char *first_nonfinite(const struct nn_graph *g, char *buf, size_t n)
 {
-    const size_t n = train->n;
-    const int bs = s->train.batch_size;
-    size_t *idx = malloc(n * sizeof *idx);
-    struct nn_optim o;
-    if (!idx || nn_optim_init(&o, &s->train.optim, g->n_params)) {
-        free(idx);
+    buf[0] = '\0';
+    for (int k = 0; k < g->n_nodes - 1 && !buf[0]; k++) {
+        const int id = g->order[k];
+        const struct nn_node *nd = &g->nodes[id];
+        for (size_t i = 0; i < nd->n_params; i++)
+            if (!isfinite(g->params[nd->param_off + i])) {
+                snprintf(buf, n, " (first in the parameters of layer '%s')", nd->name);
+                break;
+            }
+        const float *o = g->slots[0].t[id].out;
+        for (size_t i = 0; !buf[0] && i < (size_t)g->slot_rows * nd->size; i++)
+            if (!isfinite(o[i])) snprintf(buf, n, " (first in the output of layer '%s')",
+                                          nd->name);
+    }
+    return buf;
+}
+
+int nn_trainer_init(struct nn_trainer *t, struct nn_graph *g, const struct nn_spec *s,
+                    const struct nn_dataset *train, char *err, size_t n_err)
+{
+    memset(t, 0, sizeof *t);
+    t->g = g;
+    t->s = s;
+    t->train = train;
+    t->idx = malloc(train->n * sizeof *t->idx);
+    if (!t->idx || nn_optim_init(&t->o, &s->train.optim, g->n_params)) {
+        free(t->idx);
         snprintf(err, n_err, "out of memory for the optimizer state (%zu parameters)",
                  g->n_params);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) idx[i] = i;
-    uint64_t step = 0;
-    int rc = 0;
-    for (int e = 0; e < s->train.epochs && rc == 0; e++) {
-        double t0 = nn_now();
-        if (s->train.shuffle) shuffle(idx, n, s->seed, e);
-        struct nn_metric_sums sums = {0};
-        size_t batch_no = 0;
-        for (size_t b = 0; b < n; b += (size_t)bs, batch_no++) {
-            int B = (int)(n - b < (size_t)bs ? n - b : (size_t)bs);
-            double before = sums.loss;
-            nn_train_step(g, s, &o, train, idx + b, B, opts->pool, step++, &sums);
-            if (!isfinite(sums.loss - before)) {
-                snprintf(err, n_err, "the loss became %s at epoch %d, batch %zu of %zu; "
-                         "try a smaller learning rate",
-                         isnan(sums.loss - before) ? "NaN" : "infinite", e + 1, batch_no + 1,
-                         (n + (size_t)bs - 1) / (size_t)bs);
-                rc = -1;
-                break;
-            }
+    nn_trainer_seek(t, 0, 0);
+    return 0;
+}
+
+size_t nn_trainer_batches(const struct nn_trainer *t)
+{
+    const size_t bs = (size_t)t->s->train.batch_size;
+    return (t->train->n + bs - 1) / bs;
+}
+
+void nn_trainer_seek(struct nn_trainer *t, int epoch, size_t batch)
+{
+    /* the order of epoch e is the shuffles of epochs 0..e applied in turn */
+    for (size_t i = 0; i < t->train->n; i++) t->idx[i] = i;
+    for (int e = 0; e < epoch + (batch > 0) && t->s->train.shuffle; e++)
+        shuffle(t->idx, t->train->n, t->s->seed, e);
+    t->shuffled = batch > 0 ? epoch : epoch - 1;
+    t->epoch = epoch;
+    t->batch = batch;
+    t->step = (uint64_t)epoch * nn_trainer_batches(t) + batch;
+    t->sums = (struct nn_metric_sums){0};
+    t->epoch_seconds = 0;
+}
+
+int nn_trainer_epoch(struct nn_trainer *t, const struct nn_train_hooks *h,
+                     struct nn_epoch_stats *st, char *err, size_t n_err)
+{
+    const size_t n = t->train->n, bs = (size_t)t->s->train.batch_size;
+    const size_t n_batches = nn_trainer_batches(t);
+    char where[NN_NAME_MAX + 64];
+    double t0 = nn_now() - t->epoch_seconds;
+    if (t->shuffled != t->epoch) {
+        if (t->s->train.shuffle) shuffle(t->idx, n, t->s->seed, t->epoch);
+        t->shuffled = t->epoch;
+    }
+    for (; t->batch < n_batches; t->batch++) {
+        if (h->stop && *h->stop) {
+            t->epoch_seconds = nn_now() - t0;
+            return 1;
         }
+        const size_t b = t->batch * bs;
+        const int B = (int)(n - b < bs ? n - b : bs);
+        const double before = t->sums.loss;
+        nn_train_step(t->g, t->s, &t->o, t->train, t->idx + b, B, h->pool, t->step++,
+                      &t->sums);
+        if (!isfinite(t->sums.loss - before)) {
+            snprintf(err, n_err, "the loss became %s at epoch %d, batch %zu of %zu%s; "
+                     "try a smaller learning rate",
+                     isnan(t->sums.loss - before) ? "NaN" : "infinite", t->epoch + 1,
+                     t->batch + 1, n_batches, first_nonfinite(t->g, where, sizeof where));
+            return -1;
+        }
+        if (h->on_batch) h->on_batch(h->ctx, t, n_batches);
+    }
+    const double m = t->sums.n ? (double)t->sums.n : 1;
+    *st = (struct nn_epoch_stats){t->sums.loss / m, t->sums.correct / m, t->sums.sq_err / m,
+                                  nn_now() - t0};
+    t->epoch++;
+    t->batch = 0;
+    t->sums = (struct nn_metric_sums){0};
+    t->epoch_seconds = 0;
+    return 0;
+}
+
+void nn_trainer_free(struct nn_trainer *t)
+{
+    nn_optim_free(&t->o);
+    free(t->idx);
+    t->idx = NULL;
+}
+
+int nn_train(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *train,
+             const struct nn_train_opts *opts, struct nn_epoch_stats *epochs, char *err,
+             size_t n_err)
+{
+    struct nn_trainer t;
+    if (nn_trainer_init(&t, g, s, train, err, n_err)) return -1;
+    struct nn_train_hooks h = {.pool = opts->pool};
+    int rc = 0;
+    while (t.epoch < s->train.epochs && rc == 0) {
+        struct nn_epoch_stats st;
+        const int e = t.epoch;
+        rc = nn_trainer_epoch(&t, &h, &st, err, n_err);
         if (rc) break;
-        struct nn_epoch_stats st = {sums.loss / (double)sums.n, sums.correct / (double)sums.n,
-                                    sums.sq_err / (double)sums.n, nn_now() - t0};
         if (epochs) epochs[e] = st;
         if (opts->log) {
             fprintf(opts->log, "epoch %d/%d  loss %.4f", e + 1, s->train.epochs, st.loss);
@@ -175,13 +268,18 @@ int nn_train(struct nn_graph *g, const struct nn_spec *s, const struct nn_datase
             fflush(opts->log);
         }
     }
-    nn_optim_free(&o);
-    free(idx);
+    nn_trainer_free(&t);
     return rc;
 }
 
 void nn_evaluate(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *ds,
                  struct nn_pool *pool, struct nn_eval_stats *out)
+{
+    nn_predict(g, s, ds, pool, out, NULL, NULL);
+}
+
+void nn_predict(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *ds,
+                struct nn_pool *pool, struct nn_eval_stats *out, uint8_t *pred, float *prob)
 {
     double t0 = nn_now();
     struct nn_metric_sums sums = {0};
@@ -190,7 +288,8 @@ void nn_evaluate(struct nn_graph *g, const struct nn_spec *s, const struct nn_da
     for (size_t b = 0; b < ds->n; b += bs) {
         int B = (int)(ds->n - b < bs ? ds->n - b : bs);
         for (int i = 0; i < B; i++) idx[i] = b + (size_t)i;
-        struct step_job j = {.g = g, .s = s, .ds = ds, .idx = idx, .B = B};
+        struct step_job j = {.g = g, .s = s, .ds = ds, .idx = idx, .B = B, .pred = pred,
+                             .prob = prob};
         run_batch(&j, pool, &sums);
     }
     out->n = sums.n;

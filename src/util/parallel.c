@@ -29,8 +29,19 @@
 #define cpu_relax() ((void)0)
 #endif
 
-/* spin iterations (about 20-40 ns each) before a worker goes to sleep */
+/* spin iterations (about 20-40 ns each) before a worker goes to sleep; after
+ * SPIN_YIELD of them a spinning thread yields the CPU each time, so a pool on
+ * a machine with more runnable threads than cores (other jobs, a sweep's
+ * parallel runs) hands the core to the thread it is waiting for instead of
+ * burning a whole time slice */
 #define SPIN_LIMIT 100000
+#define SPIN_YIELD 2000
+
+static inline void spin_wait(int spins)
+{
+    if (spins < SPIN_YIELD) cpu_relax();
+    else sched_yield();
+}
 
 static _Thread_local int thread_index;   /* 0 outside workers */
 
@@ -87,7 +98,7 @@ static void *worker(void *arg)
         while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
                !atomic_load_explicit(&p->quit, memory_order_relaxed)) {
             if (++spins < SPIN_LIMIT) {
-                cpu_relax();
+                spin_wait(spins);
                 continue;
             }
             pthread_mutex_lock(&p->mu);
@@ -167,5 +178,6 @@ void nn_pool_for(struct nn_pool *p, size_t n, size_t grain, nn_task_fn fn, void 
     atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     wake_sleepers(p);
     run_chunks(p);
-    while (atomic_load_explicit(&p->busy, memory_order_acquire) > 0) cpu_relax();
+    for (int spins = 0; atomic_load_explicit(&p->busy, memory_order_acquire) > 0; spins++)
+        spin_wait(spins);
 }

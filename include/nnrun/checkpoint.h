@@ -1,0 +1,74 @@
+/* checkpoint.h - weights and training state on disk.
+ *
+ * One format for both: a checkpoint (kind NN_CKPT_TRAIN: parameters, the
+ * optimizer's state and the trainer's position) and a weights file
+ * (kind NN_CKPT_WEIGHTS: parameters only, model.nnw).  Little-endian:
+ *
+ *   offset  size  field
+ *        0     8  magic "NNRUNCKP"
+ *        8     4  version (1)
+ *       12     4  kind
+ *       16     8  hash of the resolved spec (nn_spec_hash)
+ *       24     8  parameter count
+ *       32     4  optimizer state arrays that follow the parameters (0 or 2)
+ *       36     4  epoch (the current one, from 0)
+ *       40     8  batches done in it
+ *       48     8  step (batches done in all)
+ *       56     8  optimizer step count
+ *       64    32  the epoch's running sums: loss, correct, sq_err (f64), n (i64)
+ *       96     8  seconds spent on the epoch so far (f64)
+ *      104    16  early stopping: best value (f64), best epoch, epochs waited (i32)
+ *      120     8  uncompressed payload bytes
+ *      128     8  compressed payload bytes
+ *      136     -  payload: zlib stream of the float32 arrays, one after another
+ *      end     4  CRC-32 of every byte before it
+ *
+ * Files are written to a temporary name, flushed and renamed, so a crash
+ * leaves the previous complete file. */
+#ifndef NNRUN_CHECKPOINT_H
+#define NNRUN_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnrun/loss.h"
+
+#define NN_CKPT_MAGIC "NNRUNCKP"
+#define NN_CKPT_VERSION 1
+#define NN_CKPT_HEADER 136
+
+enum nn_ckpt_kind { NN_CKPT_WEIGHTS = 0, NN_CKPT_TRAIN = 1 };
+
+struct nn_ckpt {
+    uint32_t kind;
+    uint64_t spec_hash;
+    uint64_t n_params;
+    uint32_t n_state;
+    int32_t epoch;
+    uint64_t batch, step;
+    int64_t optim_t;
+    struct nn_metric_sums sums;
+    double epoch_seconds;
+    double best;
+    int32_t best_epoch, wait;
+    float *params;              /* n_params */
+    float *state[2];            /* n_state arrays of n_params */
+};
+
+/* Writes c atomically to path.  0, or -1 with err. */
+int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n_err);
+
+/* Decodes a whole file image: checks the magic, version, sizes and the
+ * CRC, inflates the payload into freshly allocated arrays.  max_params bounds
+ * the parameter count (0: no bound beyond the file's own size).  0, or -1
+ * with err; nothing stays allocated on failure. */
+int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct nn_ckpt *c,
+                   char *err, size_t n_err);
+
+/* Reads and decodes path; err starts with the path. */
+int nn_ckpt_read(const char *path, uint64_t max_params, struct nn_ckpt *c, char *err,
+                 size_t n_err);
+
+void nn_ckpt_free(struct nn_ckpt *c);
+
+#endif

@@ -1,0 +1,73 @@
+/* cli.h - the command line's shared parts: one option parser for every
+ * subcommand, loading a spec with its overrides, loading its data.
+ * Each subcommand lives in its own file (train.c, eval.c, sweep.c, ...);
+ * main.c only dispatches.  Exit statuses: */
+#ifndef NNRUN_CLI_H
+#define NNRUN_CLI_H
+
+#include <stdint.h>
+
+#include "nnrun/data.h"
+#include "nnrun/graph.h"
+#include "nnrun/spec.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_SIGINT = 130, EXIT_SIGTERM = 143 };
+
+#ifndef NNRUN_VERSION
+#define NNRUN_VERSION "dev"
+#endif
+
+#define CLI_MAX_SETS 64
+#define CLI_MAX_POS 256
+
+/* Options; which ones a subcommand accepts is its entry's mask. */
+enum cli_opt {
+    OPT_THREADS = 1 << 0, OPT_SEED = 1 << 1, OPT_SET = 1 << 2, OPT_QUIET = 1 << 3,
+    OPT_JSON = 1 << 4, OPT_OUT = 1 << 5, OPT_FORCE = 1 << 6, OPT_RESUME = 1 << 7,
+    OPT_WEIGHTS = 1 << 8, OPT_EMIT = 1 << 9, OPT_JOBS = 1 << 10, OPT_MAX_RUNS = 1 << 11,
+    OPT_OUTPUT = 1 << 12, OPT_MAX_MEMORY = 1 << 13, OPT_NO_RECORD = 1 << 14,
+    OPT_SORT = 1 << 15, OPT_CSV = 1 << 16,
+};
+
+struct cli {
+    const char *cmd;
+    const char *pos[CLI_MAX_POS];   /* positional arguments after the subcommand */
+    int n_pos;
+    int threads, quiet, json, force, no_record, jobs, max_runs;
+    long long seed;                 /* -1: the spec's */
+    const char *sets[CLI_MAX_SETS]; /* --set KEY=VALUE, in order */
+    int n_sets;
+    const char *out, *resume, *weights, *emit, *output, *sort, *csv;
+    double max_memory;              /* bytes; 0: the default (see train.c) */
+};
+
+/* Parses argv[first..argc) into c, refusing options outside allowed.
+ * Prints the error; returns 0 or -1. */
+int cli_parse(int argc, char **argv, int first, unsigned allowed, struct cli *c);
+void cli_usage(FILE *f);
+
+/* Loads spec_path, applies c's overrides (and --seed), builds the graph;
+ * prints every error.  0 or EXIT_USAGE. */
+int cli_load_model(const struct cli *c, const char *spec_path, struct nn_spec **spec,
+                   struct nn_graph *g);
+
+/* Loads the data the spec names: train (minus the validation split), the
+ * validation split (val->n == 0 without one) and test; checks them against
+ * the spec.  0, EXIT_RUNTIME (files) or EXIT_USAGE (mismatch with the spec). */
+int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
+                  struct nn_dataset *test);
+
+/* The data set's class names (Fashion-MNIST's, or "0", "1", ...). */
+const char *cli_class_name(const struct nn_spec *s, int k, char *buf, size_t n);
+
+/* Subcommands: argc/argv as main has them, first = index after the word. */
+int cmd_train(int argc, char **argv, int first);
+int cmd_check(int argc, char **argv, int first);
+int cmd_bench(int argc, char **argv, int first);
+int cmd_eval(int argc, char **argv, int first);
+int cmd_predict(int argc, char **argv, int first);
+int cmd_sweep(int argc, char **argv, int first);
+int cmd_collect(int argc, char **argv, int first);
+int cmd_report(int argc, char **argv, int first);
+
+#endif

@@ -1,0 +1,282 @@
+/* common.c - the option parser every subcommand shares, and loading a spec
+ * and its data. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nnrun/diag.h"
+
+static const char usage[] =
+    "usage: nnrun [train] SPEC [options]     train the spec's model, then evaluate it\n"
+    "       nnrun check SPEC                 validate the spec and print its layer table\n"
+    "       nnrun bench SPEC                 time each layer and whole training steps\n"
+    "       nnrun eval RUN_DIR | SPEC --weights FILE\n"
+    "                                        accuracy, per-class accuracy, confusion matrix\n"
+    "       nnrun predict RUN_DIR IMAGES [--json]\n"
+    "                                        the class and probability of each image\n"
+    "       nnrun sweep SWEEP.yaml [-j N] [--emit DIR]\n"
+    "                                        run (or only write) a hyperparameter sweep\n"
+    "       nnrun collect DIR...             one table of the run records under DIRs\n"
+    "       nnrun report RUN_DIR... [-o FILE]\n"
+    "                                        one HTML page with curves and tables\n"
+    "       nnrun --help | --version\n"
+    "\n"
+    "training options:\n"
+    "  --threads N     worker threads (default: all cores); results do not depend on it\n"
+    "  --seed N        use seed N instead of the spec's seed\n"
+    "  --set KEY=VALUE change any key of the spec before it is checked, e.g.\n"
+    "                  --set train.epochs=5 --set model.layers.3.dense.units=64\n"
+    "  --out DIR       the run record's directory (default runs/NAME-UTCTIME/)\n"
+    "  --force         write into --out DIR even if it exists\n"
+    "  --no-record     write no run record\n"
+    "  --resume DIR    continue the run in DIR from its last checkpoint\n"
+    "  --max-memory N  refuse a model that plans more than N bytes (K, M, G suffixes)\n"
+    "  --quiet         print only the final test line\n"
+    "  --json          one JSON object per epoch and one for the result, on stdout\n"
+    "\n"
+    "exit status: 0 success, 1 runtime failure, 2 bad spec or bad arguments,\n"
+    "             130 interrupted (SIGINT), 143 terminated (SIGTERM)\n";
+
+void cli_usage(FILE *f) { fputs(usage, f); }
+
+static int parse_int_arg(const char *opt, const char *v, long long lo, long long hi,
+                         long long *out)
+{
+    char *end;
+    errno = 0;
+    long long x = v ? strtoll(v, &end, 10) : 0;
+    if (!v || !*v || *end || errno || x < lo || x > hi) {
+        fprintf(stderr, "nnrun: error: %s needs an integer from %lld to %lld, got '%s'\n", opt,
+                lo, hi, v ? v : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_bytes(const char *opt, const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = v ? strtod(v, &end) : 0;
+    if (v && end != v) {
+        double mult = 1;
+        switch (*end) {
+        case 'k': case 'K': mult = 1024.0; end++; break;
+        case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+        case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+        case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+        }
+        if ((*end == 'b' || *end == 'B') && mult > 1) end++;
+        x *= mult;
+    }
+    if (!v || end == v || *end || errno || !(x >= 1) || !isfinite(x)) {
+        fprintf(stderr, "nnrun: error: %s needs a size in bytes such as 500M or 2G, got '%s'\n",
+                opt, v ? v : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static const struct {
+    const char *name, *alt;
+    unsigned bit;
+    int takes_value;
+} options[] = {
+    {"--threads", NULL, OPT_THREADS, 1}, {"--seed", NULL, OPT_SEED, 1},
+    {"--set", NULL, OPT_SET, 1},         {"--quiet", "-q", OPT_QUIET, 0},
+    {"--json", NULL, OPT_JSON, 0},       {"--out", NULL, OPT_OUT, 1},
+    {"--force", NULL, OPT_FORCE, 0},     {"--resume", NULL, OPT_RESUME, 1},
+    {"--weights", NULL, OPT_WEIGHTS, 1}, {"--emit", NULL, OPT_EMIT, 1},
+    {"--jobs", "-j", OPT_JOBS, 1},       {"--max-runs", NULL, OPT_MAX_RUNS, 1},
+    {"--output", "-o", OPT_OUTPUT, 1},   {"--max-memory", NULL, OPT_MAX_MEMORY, 1},
+    {"--no-record", NULL, OPT_NO_RECORD, 0}, {"--sort", NULL, OPT_SORT, 1},
+    {"--csv", NULL, OPT_CSV, 1},
+};
+#define N_OPTIONS (int)(sizeof options / sizeof options[0])
+
+int cli_parse(int argc, char **argv, int first, unsigned allowed, struct cli *c)
+{
+    const char *cmd = c->cmd;
+    memset(c, 0, sizeof *c);
+    c->cmd = cmd;
+    c->seed = -1;
+    c->jobs = 1;
+    c->max_runs = 1000;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1]) {
+            if (c->n_pos == CLI_MAX_POS) {
+                fprintf(stderr, "nnrun: error: more than %d arguments\n", CLI_MAX_POS);
+                return -1;
+            }
+            c->pos[c->n_pos++] = a;
+            continue;
+        }
+        int k = -1;
+        for (int j = 0; j < N_OPTIONS; j++)
+            if (!strcmp(a, options[j].name) || (options[j].alt && !strcmp(a, options[j].alt)))
+                k = j;
+        if (k < 0 || !(allowed & options[k].bit)) {
+            if (k < 0) {
+                const char *names[N_OPTIONS];
+                for (int j = 0; j < N_OPTIONS; j++) names[j] = options[j].name;
+                const char *s = nn_suggest(a, names, N_OPTIONS);
+                fprintf(stderr, "nnrun: error: unknown option '%s'%s%s%s\n", a,
+                        s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+            } else {
+                fprintf(stderr, "nnrun: error: 'nnrun %s' does not take %s\n", c->cmd, a);
+            }
+            fprintf(stderr, "run 'nnrun --help' for the options\n");
+            return -1;
+        }
+        const char *v = NULL;
+        if (options[k].takes_value) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "nnrun: error: %s needs a value\n", a);
+                return -1;
+            }
+            v = argv[++i];
+        }
+        long long x;
+        switch (options[k].bit) {
+        case OPT_THREADS:
+            if (parse_int_arg(a, v, 1, 1024, &x)) return -1;
+            c->threads = (int)x;
+            break;
+        case OPT_SEED:
+            if (parse_int_arg(a, v, 0, 1LL << 62, &x)) return -1;
+            c->seed = x;
+            break;
+        case OPT_SET:
+            if (c->n_sets == CLI_MAX_SETS) {
+                fprintf(stderr, "nnrun: error: at most %d --set options\n", CLI_MAX_SETS);
+                return -1;
+            }
+            c->sets[c->n_sets++] = v;
+            break;
+        case OPT_JOBS:
+            if (parse_int_arg(a, v, 1, 1024, &x)) return -1;
+            c->jobs = (int)x;
+            break;
+        case OPT_MAX_RUNS:
+            if (parse_int_arg(a, v, 1, 1000000, &x)) return -1;
+            c->max_runs = (int)x;
+            break;
+        case OPT_MAX_MEMORY:
+            if (parse_bytes(a, v, &c->max_memory)) return -1;
+            break;
+        case OPT_QUIET: c->quiet = 1; break;
+        case OPT_JSON: c->json = 1; break;
+        case OPT_FORCE: c->force = 1; break;
+        case OPT_NO_RECORD: c->no_record = 1; break;
+        case OPT_OUT: c->out = v; break;
+        case OPT_RESUME: c->resume = v; break;
+        case OPT_WEIGHTS: c->weights = v; break;
+        case OPT_EMIT: c->emit = v; break;
+        case OPT_OUTPUT: c->output = v; break;
+        case OPT_SORT: c->sort = v; break;
+        case OPT_CSV: c->csv = v; break;
+        }
+    }
+    return 0;
+}
+
+int cli_load_model(const struct cli *c, const char *path, struct nn_spec **spec,
+                   struct nn_graph *g)
+{
+    struct nn_diag d;
+    nn_diag_init(&d, path);
+    d.overrides = c->sets;
+    d.n_overrides = c->n_sets;
+    *spec = NULL;
+    struct nn_ynode *root = nn_yaml_parse_file(path, &d);
+    int bad = !root;
+    for (int i = 0; root && i < c->n_sets; i++) bad |= nn_spec_override(root, c->sets[i], i + 1, &d);
+    if (!bad) *spec = nn_spec_from_tree(root, path, &d);
+    nn_ynode_free(root);
+    if (*spec && c->seed >= 0) (*spec)->seed = (uint64_t)c->seed;
+    if (*spec && nn_graph_build(g, *spec, &d)) {
+        nn_spec_free(*spec);
+        *spec = NULL;
+    }
+    nn_diag_print(&d, stderr);
+    nn_diag_free(&d);
+    return *spec ? 0 : EXIT_USAGE;
+}
+
+int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
+                  struct nn_dataset *test)
+{
+    char err[2048];
+    struct nn_data_paths p;
+    memset(val, 0, sizeof *val);
+    if (s->data.dataset) {
+        if (nn_fashion_mnist_find(&p, err, sizeof err)) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            return EXIT_RUNTIME;
+        }
+    } else {
+        snprintf(p.train_images, sizeof p.train_images, "%s", s->data.train_images);
+        snprintf(p.train_labels, sizeof p.train_labels, "%s", s->data.train_labels);
+        snprintf(p.test_images, sizeof p.test_images, "%s", s->data.test_images);
+        snprintf(p.test_labels, sizeof p.test_labels, "%s", s->data.test_labels);
+    }
+    if (nn_dataset_load(train, p.train_images, p.train_labels, s->data.classes, err, sizeof err)) {
+        fprintf(stderr, "nnrun: error: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    if (nn_dataset_load(test, p.test_images, p.test_labels, s->data.classes, err, sizeof err)) {
+        fprintf(stderr, "nnrun: error: %s\n", err);
+        nn_dataset_free(train);
+        return EXIT_RUNTIME;
+    }
+    nn_dataset_truncate(train, (size_t)s->data.train_samples);
+    nn_dataset_truncate(test, (size_t)s->data.test_samples);
+    struct nn_diag d;
+    nn_diag_init(&d, s->path);
+    if (train->h != s->input[0] || train->w != s->input[1] || train->c != s->input[2])
+        nn_diag_error(&d, s->input_mark, "model input [%d, %d, %d] does not match the images of "
+                      "%s, which are [%d, %d, %d]", s->input[0], s->input[1], s->input[2],
+                      p.train_images, train->h, train->w, train->c);
+    else if (test->h != train->h || test->w != train->w || test->c != train->c)
+        nn_diag_error(&d, s->input_mark, "test images %s are [%d, %d, %d], training images "
+                      "[%d, %d, %d]", p.test_images, test->h, test->w, test->c, train->h,
+                      train->w, train->c);
+    /* Keras' validation_split: the last fraction of the samples, before shuffling */
+    size_t n_val = (size_t)((double)train->n * s->data.validation_split);
+    if (s->data.validation_split > 0 && (n_val == 0 || n_val >= train->n))
+        nn_diag_error(&d, s->batch_mark, "validation_split %g of %zu training samples leaves "
+                      "%zu for validation and %zu for training; both must be at least 1",
+                      (double)s->data.validation_split, train->n, n_val, train->n - n_val);
+    else if (n_val)
+        nn_dataset_split(train, val, train->n - n_val);
+    if ((size_t)s->train.batch_size > train->n)
+        nn_diag_error(&d, s->batch_mark, "batch_size %d is larger than the %zu training "
+                      "samples", s->train.batch_size, train->n);
+    int bad = d.n_errors;
+    nn_diag_print(&d, stderr);
+    nn_diag_free(&d);
+    if (bad) {
+        nn_dataset_free(train);
+        nn_dataset_free(val);
+        nn_dataset_free(test);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+const char *cli_class_name(const struct nn_spec *s, int k, char *buf, size_t n)
+{
+    static const char *const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                            "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                                            "Ankle boot"};
+    if (s->data.dataset && !strcmp(s->data.dataset, "fashion_mnist") && k >= 0 && k < 10)
+        return fashion[k];
+    snprintf(buf, n, "%d", k);
+    return buf;
+}

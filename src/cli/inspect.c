@@ -1,0 +1,49 @@
+/* inspect.c - `nnrun check SPEC` (the layer table) and `nnrun bench SPEC`
+ * (per-layer timings). */
+#include <stdio.h>
+
+#include "cli.h"
+#include "nnrun/train.h"
+
+static int one_spec(const struct cli *c)
+{
+    if (c->n_pos != 1) {
+        fprintf(stderr, "nnrun: error: 'nnrun %s' takes one spec file, got %d arguments\n",
+                c->cmd, c->n_pos);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_check(int argc, char **argv, int first)
+{
+    struct cli c = {.cmd = "check"};
+    if (cli_parse(argc, argv, first, OPT_SET | OPT_SEED, &c) || one_spec(&c)) return EXIT_USAGE;
+    struct nn_spec *s;
+    struct nn_graph g;
+    int rc = cli_load_model(&c, c.pos[0], &s, &g);
+    if (rc) return rc;
+    nn_graph_summary(&g, s, stdout);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+    return EXIT_OK;
+}
+
+int cmd_bench(int argc, char **argv, int first)
+{
+    struct cli c = {.cmd = "bench"};
+    if (cli_parse(argc, argv, first, OPT_SET | OPT_SEED | OPT_THREADS, &c) || one_spec(&c))
+        return EXIT_USAGE;
+    struct nn_spec *s;
+    struct nn_graph g;
+    int rc = cli_load_model(&c, c.pos[0], &s, &g);
+    if (rc) return rc;
+    char err[512];
+    if (nn_bench(&g, s, c.threads, 20, stdout, err, sizeof err)) {
+        fprintf(stderr, "nnrun: error: %s\n", err);
+        rc = EXIT_RUNTIME;
+    }
+    nn_graph_free(&g);
+    nn_spec_free(s);
+    return rc;
+}

@@ -1,0 +1,233 @@
+/* checkpoint.c - the checkpoint and weights format (see checkpoint.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "nnrun/checkpoint.h"
+#include "nnrun/util.h"
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void putf64(uint8_t *p, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    put64(p, v);
+}
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+static double getf64(const uint8_t *p)
+{
+    uint64_t v = get64(p);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+/* float32 arrays as little-endian bytes (a copy on big-endian hosts) */
+static void floats_to_le(uint8_t *dst, const float *src, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(dst, src, n * 4);
+#else
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v;
+        memcpy(&v, &src[i], 4);
+        put32(dst + 4 * i, v);
+    }
+#endif
+}
+static void floats_from_le(float *dst, const uint8_t *src, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(dst, src, n * 4);
+#else
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = get32(src + 4 * i);
+        memcpy(&dst[i], &v, 4);
+    }
+#endif
+}
+
+int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n_err)
+{
+    const size_t n = (size_t)c->n_params, arrays = 1 + c->n_state;
+    const size_t raw_len = nn_mul_size(nn_mul_size(n, 4), arrays);
+    uLong bound = compressBound((uLong)raw_len);
+    uint8_t *raw = malloc(raw_len ? raw_len : 1);
+    uint8_t *file = malloc(NN_CKPT_HEADER + (size_t)bound + 4);
+    if (raw_len == SIZE_MAX || !raw || !file) {
+        free(raw);
+        free(file);
+        snprintf(err, n_err, "%s: out of memory for a checkpoint of %zu parameters", path, n);
+        return -1;
+    }
+    floats_to_le(raw, c->params, n);
+    for (uint32_t a = 0; a < c->n_state; a++) floats_to_le(raw + 4 * n * (a + 1), c->state[a], n);
+    uLongf comp_len = bound;
+    /* level 1: the floats barely compress; speed matters more, the checksum
+     * and framing are what zlib is here for */
+    int zrc = compress2(file + NN_CKPT_HEADER, &comp_len, raw, (uLong)raw_len, 1);
+    free(raw);
+    if (zrc != Z_OK) {
+        free(file);
+        snprintf(err, n_err, "%s: zlib could not compress the checkpoint (%d)", path, zrc);
+        return -1;
+    }
+    uint8_t *h = file;
+    memcpy(h, NN_CKPT_MAGIC, 8);
+    put32(h + 8, NN_CKPT_VERSION);
+    put32(h + 12, c->kind);
+    put64(h + 16, c->spec_hash);
+    put64(h + 24, c->n_params);
+    put32(h + 32, c->n_state);
+    put32(h + 36, (uint32_t)c->epoch);
+    put64(h + 40, c->batch);
+    put64(h + 48, c->step);
+    put64(h + 56, (uint64_t)c->optim_t);
+    putf64(h + 64, c->sums.loss);
+    putf64(h + 72, c->sums.correct);
+    putf64(h + 80, c->sums.sq_err);
+    put64(h + 88, (uint64_t)(int64_t)c->sums.n);
+    putf64(h + 96, c->epoch_seconds);
+    putf64(h + 104, c->best);
+    put32(h + 112, (uint32_t)c->best_epoch);
+    put32(h + 116, (uint32_t)c->wait);
+    put64(h + 120, raw_len);
+    put64(h + 128, comp_len);
+    const size_t len = NN_CKPT_HEADER + comp_len;
+    put32(file + len, (uint32_t)crc32_z(0L, file, len));
+    int rc = nn_write_file_atomic(path, file, len + 4, err, n_err);
+    free(file);
+    return rc;
+}
+
+int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct nn_ckpt *c,
+                   char *err, size_t n_err)
+{
+    memset(c, 0, sizeof *c);
+    if (len < 8 || memcmp(buf, NN_CKPT_MAGIC, 8)) {
+        snprintf(err, n_err, "not an nnrun checkpoint or weights file (no \"%s\" magic)",
+                 NN_CKPT_MAGIC);
+        return -1;
+    }
+    if (len < NN_CKPT_HEADER + 4) {
+        snprintf(err, n_err, "truncated: %zu bytes, less than the %d of a header and checksum",
+                 len, NN_CKPT_HEADER + 4);
+        return -1;
+    }
+    const uint32_t version = get32(buf + 8);
+    if (version != NN_CKPT_VERSION) {
+        snprintf(err, n_err, "format version %u; this nnrun reads version %d", version,
+                 NN_CKPT_VERSION);
+        return -1;
+    }
+    const uint64_t comp_len = get64(buf + 128), raw_len = get64(buf + 120);
+    if (comp_len > len - NN_CKPT_HEADER - 4 || NN_CKPT_HEADER + comp_len + 4 != len) {
+        snprintf(err, n_err, "truncated or padded: the header promises %llu compressed bytes, "
+                 "the file has %zu", (unsigned long long)comp_len, len - NN_CKPT_HEADER - 4);
+        return -1;
+    }
+    const uint32_t want = get32(buf + len - 4);
+    const uint32_t got = (uint32_t)crc32_z(0L, buf, len - 4);
+    if (want != got) {
+        snprintf(err, n_err, "checksum mismatch (stored %08x, computed %08x): the file is "
+                 "corrupt", want, got);
+        return -1;
+    }
+    c->kind = get32(buf + 12);
+    c->spec_hash = get64(buf + 16);
+    c->n_params = get64(buf + 24);
+    c->n_state = get32(buf + 32);
+    c->epoch = (int32_t)get32(buf + 36);
+    c->batch = get64(buf + 40);
+    c->step = get64(buf + 48);
+    c->optim_t = (int64_t)get64(buf + 56);
+    c->sums.loss = getf64(buf + 64);
+    c->sums.correct = getf64(buf + 72);
+    c->sums.sq_err = getf64(buf + 80);
+    c->sums.n = (long)(int64_t)get64(buf + 88);
+    c->epoch_seconds = getf64(buf + 96);
+    c->best = getf64(buf + 104);
+    c->best_epoch = (int32_t)get32(buf + 112);
+    c->wait = (int32_t)get32(buf + 116);
+    if (c->kind > NN_CKPT_TRAIN || c->n_state > 2 || (c->kind == NN_CKPT_WEIGHTS && c->n_state) ||
+        c->epoch < 0) {
+        snprintf(err, n_err, "bad header (kind %u, %u state arrays, epoch %d)", c->kind,
+                 c->n_state, c->epoch);
+        return -1;
+    }
+    const uint64_t arrays = 1 + c->n_state;
+    /* the payload is floats: 4 bytes each; zlib compresses at most ~1032:1 */
+    if (c->n_params == 0 || c->n_params > (UINT64_MAX / 4) / arrays ||
+        raw_len != c->n_params * 4 * arrays || (max_params && c->n_params > max_params) ||
+        raw_len / 1032 > comp_len || raw_len > (uint64_t)SIZE_MAX / 2) {
+        snprintf(err, n_err, "bad header: %llu parameters, %llu payload bytes from %llu "
+                 "compressed", (unsigned long long)c->n_params, (unsigned long long)raw_len,
+                 (unsigned long long)comp_len);
+        return -1;
+    }
+    uint8_t *raw = malloc((size_t)raw_len);
+    float *arr = malloc((size_t)raw_len);
+    if (!raw || !arr) {
+        free(raw);
+        free(arr);
+        snprintf(err, n_err, "out of memory for %llu parameters", (unsigned long long)c->n_params);
+        return -1;
+    }
+    uLongf out_len = (uLongf)raw_len;
+    int zrc = uncompress(raw, &out_len, buf + NN_CKPT_HEADER, (uLong)comp_len);
+    if (zrc != Z_OK || out_len != raw_len) {
+        free(raw);
+        free(arr);
+        snprintf(err, n_err, "the compressed payload is corrupt (zlib: %s)",
+                 zrc == Z_OK ? "short output" : zError(zrc));
+        return -1;
+    }
+    floats_from_le(arr, raw, (size_t)(raw_len / 4));
+    free(raw);
+    c->params = arr;
+    for (uint32_t a = 0; a < c->n_state; a++) c->state[a] = arr + (size_t)c->n_params * (a + 1);
+    return 0;
+}
+
+int nn_ckpt_read(const char *path, uint64_t max_params, struct nn_ckpt *c, char *err,
+                 size_t n_err)
+{
+    memset(c, 0, sizeof *c);
+    size_t len;
+    char why[256];
+    uint8_t *buf = nn_read_file(path, &len, why, sizeof why);
+    if (!buf) {
+        snprintf(err, n_err, "%s: %s", path, why);
+        return -1;
+    }
+    int rc = nn_ckpt_decode(buf, len, max_params, c, why, sizeof why);
+    free(buf);
+    if (rc) snprintf(err, n_err, "%s: %s", path, why);
+    return rc;
+}
+
+void nn_ckpt_free(struct nn_ckpt *c)
+{
+    free(c->params);   /* the state arrays live in the same block */
+    memset(c, 0, sizeof *c);
+}

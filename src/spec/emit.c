@@ -1,0 +1,152 @@
+/* emit.c - the resolved spec: struct nn_spec written back as YAML.
+ *
+ * Every key of every table is written with its value, so the file states
+ * what ran (defaults included) and parses back to the same spec.  Floats are
+ * written with 9 significant digits, enough to give back the same float. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnrun/layer.h"
+#include "nnrun/spec.h"
+#include "nnrun/util.h"
+#include "tables.h"
+
+struct buf {
+    char *p;
+    size_t n, cap;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+        va_end(ap);
+        NN_ASSERT(k >= 0);
+        if ((size_t)k < b->cap - b->n) {
+            b->n += (size_t)k;
+            return;
+        }
+        b->cap = 2 * b->cap + (size_t)k + 1;
+        b->p = nn_xrealloc(b->p, b->cap);
+    }
+}
+
+/* a YAML double-quoted scalar */
+static void put_str(struct buf *b, const char *s)
+{
+    put(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') put(b, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f) put(b, "\\x%02x", c);
+        else put(b, "%c", c);
+    }
+    put(b, "\"");
+}
+
+static void put_float(struct buf *b, double v)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%.9g", v);
+    /* keep it a float to a YAML reader: 1 -> 1.0, 1e-07 stays */
+    put(b, "%s%s", t, strpbrk(t, ".en") ? "" : ".0");
+}
+
+/* The keys of table, values from base, as "key: value" pairs of a flow
+ * mapping (after any text already written).  Returns the pairs written. */
+static int put_table(struct buf *b, const struct nn_arg_desc *t, int n, const void *base,
+                     int written, const char *skip)
+{
+    for (int i = 0; i < n; i++) {
+        const struct nn_arg_desc *a = &t[i];
+        const char *p = (const char *)base + a->offset;
+        if (skip && !strcmp(a->key, skip)) continue;
+        if (a->type == NN_ARG_STRING && !*(char *const *)p) continue;
+        if (a->type == NN_ARG_FLOAT && isnan(*(const float *)p)) continue;
+        put(b, "%s%s: ", written++ ? ", " : "", a->key);
+        switch (a->type) {
+        case NN_ARG_INT: put(b, "%d", *(const int *)p); break;
+        case NN_ARG_PAIR: put(b, "[%d, %d]", ((const int *)p)[0], ((const int *)p)[1]); break;
+        case NN_ARG_FLOAT: put_float(b, *(const float *)p); break;
+        case NN_ARG_BOOL: put(b, "%s", *(const int *)p ? "true" : "false"); break;
+        case NN_ARG_ENUM: put(b, "%s", a->choices[*(const int *)p]); break;
+        case NN_ARG_STRING: put_str(b, *(char *const *)p); break;
+        }
+    }
+    return written;
+}
+
+static void put_layer(struct buf *b, const struct nn_layer_spec *L)
+{
+    const struct nn_layer_ops *ops = L->ops;
+    put(b, "    - %s: {name: ", ops->name);
+    put_str(b, L->name);
+    int w = 1;
+    if (L->n_inputs) {
+        put(b, ", inputs: [");
+        for (int i = 0; i < L->n_inputs; i++) {
+            if (i) put(b, ", ");
+            put_str(b, L->inputs[i]);
+        }
+        put(b, "]");
+    }
+    w = put_table(b, ops->args, ops->n_args, L->args, w, NULL);
+    if (ops->flags & NN_LAYER_TAKES_ACTIVATION)
+        put(b, ", activation: %s", nn_act_names[L->activation]);
+    put(b, "}\n");
+}
+
+char *nn_spec_to_yaml(const struct nn_spec *s)
+{
+    struct buf b = {nn_xmalloc(1024), 0, 1024};
+    b.p[0] = '\0';
+    put(&b, "# resolved spec: every default filled in, every override applied\n");
+    put(&b, "name: ");
+    put_str(&b, s->name);
+    put(&b, "\nseed: %llu\n", (unsigned long long)s->seed);
+    put(&b, "data: {");
+    put_table(&b, nn_spec_data_keys, nn_spec_n_data_keys, &s->data, 0, NULL);
+    put(&b, "}\nmodel:\n  input: [%d, %d, %d]\n  layers:\n", s->input[0], s->input[1],
+        s->input[2]);
+    for (int i = 0; i < s->n_layers; i++) put_layer(&b, &s->layers[i]);
+    const struct nn_train_spec *t = &s->train;
+    put(&b, "train:\n  loss: %s\n  optimizer: {name: %s", nn_loss_names[t->loss],
+        nn_optim_names[t->optim.kind]);
+    const struct nn_spec_table *ot = &nn_spec_optim_tables[t->optim.kind];
+    put_table(&b, ot->keys, ot->n, &t->optim, 1, NULL);
+    put(&b, "}\n  metrics: [");
+    int w = 0;
+    for (int m = 0; m < NN_METRIC_COUNT; m++)
+        if (m != NN_METRIC_LOSS && (t->metrics & (1u << m)))
+            put(&b, "%s%s", w++ ? ", " : "", nn_metric_names[m]);
+    put(&b, "]\n");
+    for (int i = 0; i < nn_spec_n_train_keys; i++) {   /* one key per line */
+        put(&b, "  ");
+        put_table(&b, &nn_spec_train_keys[i], 1, t, 0, NULL);
+        put(&b, "\n");
+    }
+    if (t->early_stopping.enabled) {
+        put(&b, "  early_stopping: {");
+        put_table(&b, nn_spec_early_keys, nn_spec_n_early_keys, &t->early_stopping, 0, NULL);
+        put(&b, "}\n");
+    }
+    return b.p;
+}
+
+uint64_t nn_spec_hash(const struct nn_spec *s)
+{
+    char *text = nn_spec_to_yaml(s);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    free(text);
+    return h;
+}

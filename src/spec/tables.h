@@ -1,0 +1,19 @@
+/* tables.h - the key tables of the spec's sections, shared by the validator
+ * (validate.c) and the writer of resolved specs (emit.c).  Internal to
+ * src/spec/. */
+#ifndef NNRUN_SPEC_TABLES_H
+#define NNRUN_SPEC_TABLES_H
+
+#include "nnrun/spec.h"
+
+struct nn_spec_table {
+    const struct nn_arg_desc *keys;
+    int n;
+};
+
+extern const struct nn_arg_desc nn_spec_data_keys[], nn_spec_train_keys[],
+    nn_spec_early_keys[];
+extern const int nn_spec_n_data_keys, nn_spec_n_train_keys, nn_spec_n_early_keys;
+extern const struct nn_spec_table nn_spec_optim_tables[NN_OPT_COUNT];
+
+#endif
