@@ -122,8 +122,18 @@ static int check_range(struct nn_diag *d, const struct nn_ynode *n, const char *
     char lo[32], hi[32];
     fmt_num(lo, sizeof lo, a->min);
     fmt_num(hi, sizeof hi, a->max);
-    nn_diag_error(d, n->mark, "%s: '%s' is %s; it must be %s %s and %s %s", ctx, a->key,
-                  n->str, ">=", lo, a->max_open ? "<" : "<=", hi);
+    /* a layer's width: say what it would cost, so "too big" has a size */
+    char cost[160] = "";
+    if (v > a->max && (!strcmp(a->key, "units") || !strcmp(a->key, "filters"))) {
+        double bytes = v * 4.0 * 2.0;   /* float32 output and its gradient, per sample */
+        const char *u[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        int k = 0;
+        while (bytes >= 1024 && k < 6) bytes /= 1024, k++;
+        snprintf(cost, sizeof cost, " (its output and gradient alone would need %.1f %s of "
+                 "memory per sample, before any weights)", bytes, u[k]);
+    }
+    nn_diag_error(d, n->mark, "%s: '%s' is %s; it must be %s %s and %s %s%s", ctx, a->key,
+                  n->str, ">=", lo, a->max_open ? "<" : "<=", hi, cost);
     return -1;
 }
 

@@ -139,23 +139,30 @@ static void shuffle(size_t *idx, size_t n, uint64_t seed, int epoch)
 }
 
 /* After a non-finite loss: names the first node, in graph order, whose
- * output in slot 0 (the rows of its last chunk) or whose parameters hold a
- * NaN or infinity, as " (first in ...)"; "" when none is found. */
+ * output in slot 0 (the rows of its last chunk, from the forward pass that
+ * gave the loss) holds a NaN or infinity, else the first whose parameters
+ * do (after the update, a NaN gradient has spread to every layer, so the
+ * outputs come first); "" when none is found. */
 static const char *first_nonfinite(const struct nn_graph *g, char *buf, size_t n)
 {
     buf[0] = '\0';
     for (int k = 0; k < g->n_nodes - 1 && !buf[0]; k++) {
         const int id = g->order[k];
         const struct nn_node *nd = &g->nodes[id];
+        const float *o = g->slots[0].t[id].out;
+        for (size_t i = 0; i < (size_t)g->slot_rows * nd->size; i++)
+            if (!isfinite(o[i])) {
+                snprintf(buf, n, " (first in the output of layer '%s')", nd->name);
+                break;
+            }
+    }
+    for (int k = 0; k < g->n_nodes - 1 && !buf[0]; k++) {
+        const struct nn_node *nd = &g->nodes[g->order[k]];
         for (size_t i = 0; i < nd->n_params; i++)
             if (!isfinite(g->params[nd->param_off + i])) {
                 snprintf(buf, n, " (first in the parameters of layer '%s')", nd->name);
                 break;
             }
-        const float *o = g->slots[0].t[id].out;
-        for (size_t i = 0; !buf[0] && i < (size_t)g->slot_rows * nd->size; i++)
-            if (!isfinite(o[i])) snprintf(buf, n, " (first in the output of layer '%s')",
-                                          nd->name);
     }
     return buf;
 }
