@@ -295,11 +295,18 @@ static char *slurp(const char *path)
 static char *metrics_without_time(const char *dir)
 {
     char *t = slurp(path_in(dir, "metrics.csv"));
-    for (char *line = t; line && *line;) {
-        char *nl = strchr(line, '\n'), *comma = strrchr(line, ',');
-        if (comma && (!nl || comma < nl)) memset(comma, ' ', (size_t)((nl ? nl : comma + 1) - comma));
-        line = nl ? nl + 1 : NULL;
+    char *out = t;
+    for (const char *line = t; *line;) {
+        const char *nl = strchr(line, '\n');
+        const char *end = nl ? nl : line + strlen(line);
+        const char *comma = end;
+        while (comma > line && *comma != ',') comma--;
+        memmove(out, line, (size_t)(comma - line));
+        out += comma - line;
+        *out++ = '\n';
+        line = nl ? nl + 1 : end;
     }
+    *out = '\0';
     return t;
 }
 
