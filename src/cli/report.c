@@ -975,7 +975,8 @@ static void comparison(FILE *f, const struct run *rs, int n)
         }
         fmt_pct(b, sizeof b, r->te[1]);
         fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%.4f</td><td class=\"n\">%.0f</td>"
-                "<td class=\"n\">%.1f</td></tr>\n", b, r->te[0], r->epochs_run, r->sec_train);
+                "<td class=\"n\">%.*f</td></tr>\n", b, r->te[0], r->epochs_run,
+                r->sec_train < 10 ? 2 : 1, r->sec_train);
     }
     fprintf(f, "</table></div>\n<div class=\"charts\">\n");
 
