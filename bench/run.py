@@ -69,7 +69,7 @@ def run_rss(cmd):
 
 
 def nnrun_model(nnrun, spec, threads, epochs):
-    out, wall, rss = run_rss([nnrun, spec, "--threads", str(threads),
+    out, wall, rss = run_rss([nnrun, spec, "--no-record", "--threads", str(threads),
                               "--set", f"train.epochs={epochs}"])
     epochs = [float(x) for x in re.findall(r"(?m)^epoch \d+/\d+ .* ([0-9.]+)s$", out)]
     acc = float(re.search(r"test accuracy: ([0-9.]+)%", out).group(1))
