@@ -27,8 +27,8 @@ struct leaf {
 
 struct run {
     char *dir, *label;
-    char *name, *version, *spec_hash;
-    double seed, threads, params, n_train, n_val, n_test, epochs, epochs_run, best_epoch;
+    char *name, *version, *spec_hash, *seed;
+    double threads, params, n_train, n_val, n_test, epochs, epochs_run, best_epoch;
     int stopped_early, has_val;
     double tr[3], va[3], te[3];         /* loss, accuracy, mse (NAN: absent) */
     double sec_train, sec_test;
@@ -52,6 +52,7 @@ static void run_free(struct run *r)
     free(r->name);
     free(r->version);
     free(r->spec_hash);
+    free(r->seed);
     for (int k = 0; k < r->n_classes && r->classes; k++) free(r->classes[k]);
     free(r->classes);
     free(r->pca);
@@ -156,7 +157,8 @@ static int read_results(struct run *r, const char *path)
     }
     r->version = jstr(&j, "nnrun_version", "?");
     r->spec_hash = jstr(&j, "spec_hash", "");
-    r->seed = jnum(&j, "seed", 0);
+    jnum(&j, "seed", 0);   /* checked; shown as written (up to 2^62) */
+    r->seed = jstr(&j, "seed", "n/a");
     r->threads = jnum(&j, "threads", 0);
     r->params = jnum(&j, "params", 0);
     r->n_train = jnum(&j, "train_samples", 0);
@@ -558,8 +560,8 @@ static void line_chart(FILE *f, const char *aria, const char *title, const char 
     double legend_w = 0;
     for (int i = 0; side_legend && i < ns; i++)
         if (text_w(s[i].label, 24) > legend_w) legend_w = text_w(s[i].label, 24);
-    const double W = side_legend ? 520 + legend_w + 40 : 520, H = 300;
-    const double L = 72, R = side_legend ? W - legend_w - 40 : W - 16, T = 48, B = H - 42;
+    const double W = side_legend ? 520 + legend_w + 50 : 520, H = 300;
+    const double L = 72, R = side_legend ? W - legend_w - 50 : W - 16, T = 48, B = H - 42;
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     for (int i = 0; i < ns; i++)
         for (int k = 0; k < s[i].n; k++) {
@@ -621,7 +623,7 @@ static void line_chart(FILE *f, const char *aria, const char *title, const char 
     if (isfinite(mark_x) && mark_x >= x0 && mark_x <= x1)
         fprintf(f, "<line class=\"m\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\"/>"
                 "<text class=\"mt\" x=\"%.1f\" y=\"%.0f\">best</text>\n", PX(mark_x),
-                PX(mark_x), T, B, PX(mark_x) + 3, T + 10);
+                PX(mark_x), T, B, PX(mark_x) + 3, B - 4);
     /* the lines */
     for (int i = 0; i < ns; i++) {
         int open = 0;
@@ -782,7 +784,7 @@ static const char css[] =
     "svg.chart text.mt{fill:#888;font-size:11px}\n"
     "svg.chart line.g{stroke:#eceef1}svg.chart line.a{stroke:#888}"
     "svg.chart line.m{stroke:#aaa;stroke-dasharray:3 3}\n"
-    ".note{color:#666;font-size:0.9em}\n";
+    ".note{color:#666;font-size:0.9em}td.r{white-space:nowrap}\n";
 
 static void fact(FILE *f, const char *k, const char *v)
 {
@@ -811,10 +813,10 @@ static const char *thousands(char *b, size_t n, double v)
     return b;
 }
 
-static void fact_num(FILE *f, const char *k, double v, const char *fmt)
+static void fact_num(FILE *f, const char *k, double v, int decimals)
 {
     char b[64];
-    if (isfinite(v)) snprintf(b, sizeof b, fmt, v);
+    if (isfinite(v)) snprintf(b, sizeof b, "%.*f", decimals, v);
     else snprintf(b, sizeof b, "n/a");
     fact(f, k, b);
 }
@@ -838,7 +840,7 @@ static void run_section(FILE *f, const struct run *r, int idx)
     fprintf(f, "</h2>\n<div class=\"facts\">\n");
     fact(f, "name", r->name);
     fact(f, "directory", r->dir);
-    fact_num(f, "seed", r->seed, "%.0f");
+    fact(f, "seed", r->seed);
     fact(f, "parameters", thousands(b, sizeof b, r->params));
     if (isfinite(r->epochs_run) && isfinite(r->epochs))
         snprintf(b, sizeof b, "%.0f of %.0f%s", r->epochs_run, r->epochs,
@@ -846,7 +848,7 @@ static void run_section(FILE *f, const struct run *r, int idx)
     else
         snprintf(b, sizeof b, "%.0f", r->epochs_run);
     fact(f, "epochs run", b);
-    if (r->best_epoch > 0) fact_num(f, "best epoch", r->best_epoch, "%.0f");
+    if (r->best_epoch > 0) fact_num(f, "best epoch", r->best_epoch, 0);
     char t1[32], t2[32], t3[32];
     if (r->n_val > 0)
         snprintf(b, sizeof b, "%s train, %s val, %s test", thousands(t1, sizeof t1, r->n_train),
@@ -855,9 +857,9 @@ static void run_section(FILE *f, const struct run *r, int idx)
         snprintf(b, sizeof b, "%s train, %s test", thousands(t1, sizeof t1, r->n_train),
                  thousands(t3, sizeof t3, r->n_test));
     fact(f, "samples", b);
-    fact_num(f, "training seconds", r->sec_train, "%.2f");
-    fact_num(f, "test seconds", r->sec_test, "%.2f");
-    fact_num(f, "threads", r->threads, "%.0f");
+    fact_num(f, "training seconds", r->sec_train, 2);
+    fact_num(f, "test seconds", r->sec_test, 2);
+    fact_num(f, "threads", r->threads, 0);
     fact(f, "spec hash", r->spec_hash);
     fact(f, "nnrun version", r->version);
     fprintf(f, "</div>\n<table><tr><th>final</th><th>loss</th><th>accuracy</th><th>mse</th>"
@@ -901,8 +903,10 @@ static void run_section(FILE *f, const struct run *r, int idx)
 
 /* ---- the comparison --------------------------------------------------------- */
 
-static const char *leaf_val(const struct run *r, const char *key)
+/* hint: where the key probably is (the runs' specs mostly line up) */
+static const char *leaf_val(const struct run *r, const char *key, int hint)
 {
+    if (hint < r->n_leaves && !strcmp(r->leaves[hint].key, key)) return r->leaves[hint].val;
     for (int i = 0; i < r->n_leaves; i++)
         if (!strcmp(r->leaves[i].key, key)) return r->leaves[i].val;
     return NULL;
@@ -921,29 +925,32 @@ static int by_accuracy(const void *a, const void *b)
 
 static void comparison(FILE *f, const struct run *rs, int n)
 {
-    /* the spec keys whose values differ, in the first run's order */
+    /* the spec keys whose values differ, in the runs' order: first those every run
+     * has, then those some lack (another model's layers) */
     const char **keys = nn_xcalloc(1, sizeof *keys);
     int n_keys = 0, n_more = 0, cap = 1;
-    for (int i = 0; i < n; i++)
-        for (int l = 0; l < rs[i].n_leaves; l++) {
-            const char *k = rs[i].leaves[l].key;
-            if (!strcmp(k, "name")) continue;
-            int seen = 0;
-            for (int j = 0; j < i && !seen; j++) seen = leaf_val(&rs[j], k) != NULL;
-            if (seen) continue;   /* already considered */
-            int differs = 0;
-            for (int j = 0; j < n && !differs; j++) {
-                const char *v = leaf_val(&rs[j], k);
-                differs = !v || strcmp(v, rs[i].leaves[l].val);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            for (int l = 0; l < rs[i].n_leaves; l++) {
+                const char *k = rs[i].leaves[l].key;
+                if (!strcmp(k, "name")) continue;
+                int seen = 0;
+                for (int j = 0; j < i && !seen; j++) seen = leaf_val(&rs[j], k, l) != NULL;
+                if (seen) continue;   /* already considered */
+                int differs = 0, missing = 0;
+                for (int j = 0; j < n; j++) {
+                    const char *v = leaf_val(&rs[j], k, l);
+                    missing |= !v;
+                    differs |= !v || strcmp(v, rs[i].leaves[l].val);
+                }
+                if (!differs || missing != pass) continue;
+                if (n_keys == MAX_DIFF_COLS) {
+                    n_more++;
+                    continue;
+                }
+                if (n_keys == cap) keys = nn_xrealloc(keys, (size_t)(cap *= 2) * sizeof *keys);
+                keys[n_keys++] = k;
             }
-            if (!differs) continue;
-            if (n_keys == MAX_DIFF_COLS) {
-                n_more++;
-                continue;
-            }
-            if (n_keys == cap) keys = nn_xrealloc(keys, (size_t)(cap *= 2) * sizeof *keys);
-            keys[n_keys++] = k;
-        }
     int *order = nn_xmalloc((size_t)n * sizeof *order);
     for (int i = 0; i < n; i++) order[i] = i;
     sort_runs = rs;
@@ -964,11 +971,11 @@ static void comparison(FILE *f, const struct run *rs, int n)
     for (int o = 0; o < n; o++) {
         const struct run *r = &rs[order[o]];
         char b[64];
-        fprintf(f, "<tr><td class=\"n\">%d</td><td><a href=\"#run-%d\">", o + 1, order[o] + 1);
+        fprintf(f, "<tr><td class=\"n\">%d</td><td class=\"r\"><a href=\"#run-%d\">", o + 1, order[o] + 1);
         esc(f, r->label);
         fprintf(f, "</a></td>");
         for (int k = 0; k < n_keys; k++) {
-            const char *v = leaf_val(r, keys[k]);
+            const char *v = leaf_val(r, keys[k], 0);
             fprintf(f, "<td><code>");
             esc(f, v ? v : "-");
             fprintf(f, "</code></td>");
