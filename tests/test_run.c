@@ -323,16 +323,16 @@ START_TEST(test_resume_identical)
     ck_assert_int_eq(run_in(small, full, 0, 1, NULL, &a), 0);
     ck_assert_int_eq(a.epochs_run, 4);
     ck_assert_double_gt(a.test.accuracy, 0.9);   /* the quadrants are learnt */
-    /* stop in the middle of epoch 2 (23 batches an epoch), then at 2 threads
-     * in the middle of epoch 3, then finish */
-    struct stopper st = {0, 23 + 11};
-    ck_assert_int_eq(run_in(small, part, 0, 2, &st, &b), 1);
-    ck_assert_int_eq(b.epochs_run, 1);
-    nn_run_result_free(&b);
-    struct stopper st2 = {0, 2 * 23 + 5};
-    ck_assert_int_eq(run_in(small, part, 1, 2, &st2, &b), 1);
-    ck_assert_int_eq(b.epochs_run, 2);
-    nn_run_result_free(&b);
+    /* stop in the middle of epoch 1 (23 batches an epoch: no metrics row
+     * yet), then at 2 threads in the middle of epoch 2, then in epoch 3,
+     * then finish */
+    const uint64_t stops[] = {11, 23 + 11, 2 * 23 + 5};
+    for (int k = 0; k < 3; k++) {
+        struct stopper st = {0, stops[k]};
+        ck_assert_int_eq(run_in(small, part, k > 0, 1 + k % 2, &st, &b), 1);
+        ck_assert_int_eq(b.epochs_run, k);
+        nn_run_result_free(&b);
+    }
     ck_assert_int_eq(run_in(small, part, 1, 1, NULL, &b), 0);
     ck_assert_int_eq(b.epochs_run, 4);
     /* the same weights, metrics and results, byte for byte */

@@ -86,7 +86,8 @@ for sig in INT TERM; do
     want=$([ $sig = INT ] && echo 130 || echo 143)
     "$nnrun" "$src/models/cnn.yaml" "${long[@]}" --out "stop$sig" > "stop$sig.out" 2>&1 &
     pid=$!
-    for i in $(seq 100); do [ -s "stop$sig/metrics.csv" ] && break; sleep 0.1; done
+    # stop in epoch 2 (or, on a slow machine, still in epoch 1: either must resume)
+    for i in $(seq 600); do [ -s "stop$sig/metrics.csv" ] && break; sleep 0.1; done
     kill -$sig $pid
     wait $pid
     got=$?
@@ -101,7 +102,7 @@ done
 many=(--set data.train_samples=1000 --set data.test_samples=500 --set train.epochs=400)
 "$nnrun" "$src/models/dense.yaml" "${many[@]}" --out killed --quiet > /dev/null 2>&1 &
 pid=$!
-for i in $(seq 100); do [ -s killed/checkpoint.nnc ] && break; sleep 0.1; done
+for i in $(seq 600); do [ -s killed/checkpoint.nnc ] && break; sleep 0.1; done
 sleep 0.5
 kill -KILL $pid
 wait $pid 2>/dev/null

@@ -64,6 +64,7 @@ static int read_metrics(const char *path, struct nn_run_result *r, int want, con
 {
     size_t len;
     char why[256];
+    if (want == 0) return 0;   /* stopped during epoch 1: no rows written yet */
     char *text = (char *)nn_read_file(path, &len, why, sizeof why);
     if (!text) {
         snprintf(err, n_err, "%s: %s", path, why);
