@@ -1,13 +1,594 @@
-/* collect.c - `nnrun collect` (being written). */
+/* collect.c - `nnrun collect DIR... [--sort METRIC] [--csv FILE]`: every run
+ * record (a directory holding results.json) under the DIRs, as one table
+ * sorted by a metric.
+ *
+ * The spec columns are the leaf keys of the resolved specs (spec.yaml) whose
+ * values differ between the runs, named the way --set names them
+ * (train.optimizer.learning_rate, model.layers.3.dense.units): the table
+ * shows what was varied without being told.  `nnrun sweep` prints its
+ * leaderboard through collect_table too, naming its varied keys instead. */
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "collect.h"
+#include "nnrun/diag.h"
+#include "nnrun/spec.h"
+#include "nnrun/util.h"
+
+/* records sit at most at runs/sweep-x/runs/trial; the bound keeps a stray
+ * argument such as / from walking the whole disk */
+#define MAX_DEPTH 6
+/* the terminal shows at most this many differing keys; the CSV has them all */
+#define MAX_SHOWN_KEYS 12
+#define KEY_MAX 512
+
+const char *const collect_metric_names[CM_COUNT] = {
+    "test_accuracy", "test_loss", "val_accuracy", "val_loss", "train_loss", "train_accuracy",
+    "seconds",
+};
+
+static int ascending(int m)
+{
+    return m != CM_TEST_ACCURACY && m != CM_VAL_ACCURACY && m != CM_TRAIN_ACCURACY;
+}
+
+int collect_metric(const char *name, char *why, size_t n)
+{
+    for (int i = 0; i < CM_COUNT; i++)
+        if (!strcmp(name, collect_metric_names[i])) return i;
+    char list[256];
+    nn_join(list, sizeof list, collect_metric_names, CM_COUNT);
+    const char *s = nn_suggest(name, collect_metric_names, CM_COUNT);
+    snprintf(why, n, "unknown metric '%s'; expected one of: %s%s%s%s", name, list,
+             s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+    return -1;
+}
+
+/* ---- a growing string, for CSV text and joined lists ---------------------- */
+
+struct sb {
+    char *p;
+    size_t n, cap;
+};
+
+static void sb_put(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_put(struct sb *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        NN_ASSERT(k >= 0);
+        if (b->p && (size_t)k < b->cap - b->n) {
+            b->n += (size_t)k;
+            return;
+        }
+        b->cap = 2 * b->cap + (size_t)k + 64;
+        b->p = nn_xrealloc(b->p, b->cap);
+    }
+}
+
+/* ---- one record ------------------------------------------------------------ */
+
+static void add_leaf(struct run_record *r, const char *key, char *val)
+{
+    r->keys = nn_xrealloc(r->keys, (size_t)(r->n_leaves + 1) * sizeof *r->keys);
+    r->vals = nn_xrealloc(r->vals, (size_t)(r->n_leaves + 1) * sizeof *r->vals);
+    r->keys[r->n_leaves] = nn_xstrdup(key);
+    r->vals[r->n_leaves] = val;
+    r->n_leaves++;
+}
+
+static int all_scalars(const struct nn_ynode *n)
+{
+    for (int i = 0; i < n->n; i++)
+        if (n->items[i]->kind != NN_Y_SCALAR) return 0;
+    return 1;
+}
+
+/* Leaves of the spec tree under path.  A list of scalars ([28, 28, 1],
+ * metrics) is one value; a list of maps (layers) is indexed like --set. */
+static void flatten(struct run_record *r, const struct nn_ynode *n, char *path, size_t len)
+{
+    const int map = n->kind == NN_Y_MAP && n->n;
+    if (map || (n->kind == NN_Y_SEQ && n->n && !all_scalars(n))) {
+        for (int i = 0; i < n->n; i++) {
+            int k = map ? snprintf(path + len, KEY_MAX - len, "%s%s", len ? "." : "", n->keys[i])
+                        : snprintf(path + len, KEY_MAX - len, "%s%d", len ? "." : "", i);
+            if (k > 0 && len + (size_t)k < KEY_MAX) flatten(r, n->items[i], path, len + (size_t)k);
+            path[len] = '\0';
+        }
+        return;
+    }
+    struct sb v = {0};
+    if (n->kind == NN_Y_SCALAR) {
+        sb_put(&v, "%s", n->str);
+    } else {
+        sb_put(&v, "%s", n->kind == NN_Y_MAP ? "{" : "[");
+        for (int i = 0; i < n->n; i++) sb_put(&v, "%s%s", i ? ", " : "", n->items[i]->str);
+        sb_put(&v, "%s", n->kind == NN_Y_MAP ? "}" : "]");
+    }
+    add_leaf(r, path, v.p);
+}
+
+static double num_at(const struct nn_ynode *root, const char *section, const char *key)
+{
+    const struct nn_ynode *n = section ? nn_ymap_get(nn_ymap_get(root, section), key)
+                                       : nn_ymap_get(root, key);
+    if (!n || n->kind != NN_Y_SCALAR) return NAN;
+    char *end;
+    double v = strtod(n->str, &end);
+    return end != n->str && !*end ? v : NAN;
+}
+
+int collect_load(const char *dir, struct run_record *r, char *err, size_t n_err)
+{
+    memset(r, 0, sizeof *r);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    struct nn_diag d;
+    nn_diag_init(&d, path);
+    struct nn_ynode *res = nn_yaml_parse_file(path, &d);   /* JSON is YAML's flow syntax */
+    if (!res || res->kind != NN_Y_MAP) {
+        snprintf(err, n_err, "%s", d.n_errors ? d.msgs[0] : "results.json is not an object");
+        nn_ynode_free(res);
+        nn_diag_free(&d);
+        return -1;
+    }
+    r->dir = nn_xstrdup(dir);
+    const struct nn_ynode *name = nn_ymap_get(res, "name");
+    r->name = nn_xstrdup(name && name->kind == NN_Y_SCALAR ? name->str : "?");
+    double seed = num_at(res, NULL, "seed"), epochs = num_at(res, NULL, "epochs_run");
+    r->seed = isnan(seed) ? -1 : (long long)seed;
+    r->epochs_run = isnan(epochs) ? 0 : (int)epochs;
+    r->m[CM_TEST_ACCURACY] = num_at(res, "test", "accuracy");
+    r->m[CM_TEST_LOSS] = num_at(res, "test", "loss");
+    r->m[CM_VAL_ACCURACY] = num_at(res, "validation", "accuracy");
+    r->m[CM_VAL_LOSS] = num_at(res, "validation", "loss");
+    r->m[CM_TRAIN_ACCURACY] = num_at(res, "train", "accuracy");
+    r->m[CM_TRAIN_LOSS] = num_at(res, "train", "loss");
+    r->m[CM_SECONDS] = num_at(res, "seconds", "train") + num_at(res, "seconds", "test");
+    nn_ynode_free(res);
+    nn_diag_free(&d);
+
+    /* the spec is optional: without it the record just has no spec columns */
+    snprintf(path, sizeof path, "%s/spec.yaml", dir);
+    nn_diag_init(&d, path);
+    struct nn_ynode *spec = nn_yaml_parse_file(path, &d);
+    char key[KEY_MAX] = "";
+    if (spec) flatten(r, spec, key, 0);
+    nn_ynode_free(spec);
+    nn_diag_free(&d);
+    return 0;
+}
+
+void collect_record_free(struct run_record *r)
+{
+    for (int i = 0; i < r->n_leaves; i++) {
+        free(r->keys[i]);
+        free(r->vals[i]);
+    }
+    free(r->keys);
+    free(r->vals);
+    free(r->dir);
+    free(r->name);
+    memset(r, 0, sizeof *r);
+}
+
+/* The value of key in r's spec.  A key that names a section rather than a
+ * leaf (a sweep over train.optimizer: [adam, sgd]) shows the section's name. */
+static const char *lookup(const struct run_record *r, const char *key)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < r->n_leaves; i++) {
+            const char *k = r->keys[i];
+            size_t n = strlen(key);
+            if (!strncmp(k, key, n) && (pass ? !strcmp(k + n, ".name") : !k[n])) return r->vals[i];
+        }
+    return NULL;
+}
+
+/* A spec value as people write it: the resolved spec keeps 9 digits of a
+ * float (0.00100000005), shown here in the shortest form that is the same
+ * float (0.001). */
+static const char *show_value(const char *v, char *buf, size_t n)
+{
+    if (!v) return "";
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !strpbrk(v, ".eE") || !isfinite(x)) return v;
+    for (int p = 1; p <= 9; p++) {
+        snprintf(buf, n, "%.*g", p, x);
+        if ((float)strtod(buf, NULL) == (float)x) return buf;
+    }
+    return v;
+}
+
+const char *collect_short_key(const char *const *keys, int n, int i)
+{
+    const char *k = keys[i];
+    for (const char *s = k + strlen(k); s > k; s--) {
+        if (s[-1] != '.') continue;
+        int unique = 1;
+        for (int j = 0; j < n && unique; j++) {
+            size_t lj = strlen(keys[j]), ls = strlen(s);
+            if (j != i && lj >= ls && !strcmp(keys[j] + lj - ls, s) &&
+                (lj == ls || keys[j][lj - ls - 1] == '.'))
+                unique = 0;
+        }
+        if (unique) return s;
+    }
+    return k;
+}
+
+/* ---- finding and ordering records ---------------------------------------- */
+
+struct paths {
+    char **p;
+    int n;
+};
+
+static void push_path(struct paths *ps, const char *s)
+{
+    ps->p = nn_xrealloc(ps->p, (size_t)(ps->n + 1) * sizeof *ps->p);
+    ps->p[ps->n++] = nn_xstrdup(s);
+}
+
+static int is_file(const char *p)
+{
+    struct stat st;
+    return !stat(p, &st) && S_ISREG(st.st_mode);
+}
+
+static void find_runs(const char *dir, int depth, struct paths *out)
+{
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s/results.json", dir) < (int)sizeof p && is_file(p)) {
+        push_path(out, dir);
+        return;   /* a record's own files are not records */
+    }
+    if (depth >= MAX_DEPTH) return;
+    DIR *dp = opendir(dir);
+    if (!dp) return;
+    for (struct dirent *e; (e = readdir(dp));) {
+        if (e->d_name[0] == '.') continue;   /* ., .. and hidden ones such as .git */
+        /* under ".", "run" rather than "./run" */
+        const int here = !strcmp(dir, ".");
+        if (snprintf(p, sizeof p, "%s%s%s", here ? "" : dir, here ? "" : "/", e->d_name) >=
+            (int)sizeof p)
+            continue;
+        struct stat st;
+        /* lstat: symbolic links are not followed, so there are no cycles */
+        if (!lstat(p, &st) && S_ISDIR(st.st_mode)) find_runs(p, depth + 1, out);
+    }
+    closedir(dp);
+}
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int sort_metric;   /* qsort has no context argument */
+
+/* -1 when x is better than y by metric m, 1 when worse, 0 when equal;
+ * a missing value is worse than any */
+static int compare(const struct run_record *x, const struct run_record *y, int m)
+{
+    const double u = x->m[m], v = y->m[m];
+    if (isnan(u) != isnan(v)) return isnan(u) ? 1 : -1;
+    if (isnan(u) || u == v) return 0;
+    return (u < v) == ascending(m) ? -1 : 1;
+}
+
+/* best first by the metric; equal accuracies (common on small test sets) by
+ * the matching loss; then by directory, so the order is always the same */
+static int by_metric(const void *a, const void *b)
+{
+    const struct run_record *x = a, *y = b;
+    static const int loss_of[CM_COUNT] = {
+        [CM_TEST_ACCURACY] = CM_TEST_LOSS, [CM_VAL_ACCURACY] = CM_VAL_LOSS,
+        [CM_TRAIN_ACCURACY] = CM_TRAIN_LOSS, [CM_TEST_LOSS] = CM_TEST_LOSS,
+        [CM_VAL_LOSS] = CM_VAL_LOSS, [CM_TRAIN_LOSS] = CM_TRAIN_LOSS, [CM_SECONDS] = CM_SECONDS};
+    int c = compare(x, y, sort_metric);
+    if (!c) c = compare(x, y, loss_of[sort_metric]);
+    return c ? c : strcmp(x->dir, y->dir);
+}
+
+/* Leaf keys, in the order of the specs, whose values are not the same in
+ * every record with a spec.  name and seed have columns of their own. */
+static int differing_keys(const struct run_record *rs, int n, char ***out)
+{
+    char **all = NULL, **diff = NULL;
+    int n_all = 0, n_diff = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < rs[i].n_leaves; j++) {
+            const char *k = rs[i].keys[j];
+            int seen = !strcmp(k, "name") || !strcmp(k, "seed");
+            for (int t = 0; t < n_all && !seen; t++) seen = !strcmp(all[t], k);
+            if (seen) continue;
+            all = nn_xrealloc(all, (size_t)(n_all + 1) * sizeof *all);
+            all[n_all++] = rs[i].keys[j];
+        }
+    for (int t = 0; t < n_all; t++) {
+        const char *first = NULL;
+        int have = 0, differs = 0;
+        for (int i = 0; i < n && !differs; i++) {
+            if (!rs[i].n_leaves) continue;
+            const char *v = lookup(&rs[i], all[t]);
+            if (have) differs = !v != !first || (v && strcmp(v, first));
+            first = have ? first : v;
+            have = 1;
+        }
+        if (!differs) continue;
+        diff = nn_xrealloc(diff, (size_t)(n_diff + 1) * sizeof *diff);
+        diff[n_diff++] = nn_xstrdup(all[t]);
+    }
+    free(all);
+    *out = diff;
+    return n_diff;
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+struct table {
+    int rows, cols;             /* rows include the header */
+    char **cell;                /* rows * cols */
+    int *right;                 /* numbers are right-aligned */
+};
+
+static void put_cell(struct table *t, int row, int col, int right, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void put_cell(struct table *t, int row, int col, int right, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    t->cell[row * t->cols + col] = nn_xstrdup(buf);
+    if (row) t->right[col] = right;
+}
+
+static void put_num(struct table *t, int row, int col, const char *fmt, double v)
+{
+    if (isnan(v)) put_cell(t, row, col, 1, "-");
+    else put_cell(t, row, col, 1, fmt, v);
+}
+
+static void print_table(const struct table *t, FILE *f)
+{
+    size_t *w = nn_xcalloc((size_t)t->cols, sizeof *w);
+    for (int r = 0; r < t->rows; r++)
+        for (int c = 0; c < t->cols; c++) {
+            size_t l = strlen(t->cell[r * t->cols + c]);
+            if (l > w[c]) w[c] = l;
+        }
+    for (int r = 0; r < t->rows; r++) {
+        for (int c = 0; c < t->cols; c++) {
+            const char *s = t->cell[r * t->cols + c];
+            const int last = c == t->cols - 1;
+            if (t->right[c]) fprintf(f, "%*s%s", (int)w[c], s, last ? "" : "  ");
+            else if (last) fputs(s, f);
+            else fprintf(f, "%-*s  ", (int)w[c], s);
+        }
+        fputc('\n', f);
+    }
+    free(w);
+}
+
+static void table_free(struct table *t)
+{
+    for (int i = 0; i < t->rows * t->cols; i++) free(t->cell[i]);
+    free(t->cell);
+    free(t->right);
+}
+
+/* The terminal table: rank, the run (or the sweep's trial), the keys, the
+ * metrics the records have, epochs and seconds. */
+static void show(const struct collect_opts *o, const struct run_record *rs, int n,
+                 const char *const *keys, int n_keys, FILE *f)
+{
+    int has_val = 0;
+    for (int i = 0; i < n; i++) has_val |= !isnan(rs[i].m[CM_VAL_ACCURACY]);
+    const int train_col = o->metric == CM_TRAIN_LOSS || o->metric == CM_TRAIN_ACCURACY;
+    const int shown = n_keys > MAX_SHOWN_KEYS && !o->keys ? MAX_SHOWN_KEYS : n_keys;
+    struct table t = {n + 1, 1 + (o->sweep ? 1 : 3) + shown + 2 + 2 * has_val + train_col + 2,
+                      NULL, NULL};
+    t.cell = nn_xcalloc((size_t)(t.rows * t.cols), sizeof *t.cell);
+    t.right = nn_xcalloc((size_t)t.cols, sizeof *t.right);
+    for (int r = 0; r <= n; r++) {
+        const struct run_record *x = r ? &rs[r - 1] : NULL;
+        int c = 0;
+        char buf[64];
+        if (x) put_cell(&t, r, c++, 1, "%d", r);
+        else put_cell(&t, r, c++, 1, "rank");
+        if (!o->sweep) {
+            put_cell(&t, r, c++, 0, "%s", x ? x->dir : "run");
+            put_cell(&t, r, c++, 0, "%s", x ? x->name : "name");
+            if (x && x->seed >= 0) put_cell(&t, r, c++, 1, "%lld", x->seed);
+            else put_cell(&t, r, c++, 1, "%s", x ? "-" : "seed");
+        } else {
+            put_cell(&t, r, c++, 0, "%s", x ? x->name : "trial");
+        }
+        for (int k = 0; k < shown; k++)
+            put_cell(&t, r, c++, 0, "%s",
+                     x ? show_value(lookup(x, keys[k]), buf, sizeof buf)
+                       : collect_short_key(keys, n_keys, k));
+        static const struct { int m; const char *head, *fmt; } cols[] = {
+            {CM_TEST_ACCURACY, "test_acc", "%.4f"}, {CM_TEST_LOSS, "test_loss", "%.4f"},
+            {CM_VAL_ACCURACY, "val_acc", "%.4f"},   {CM_VAL_LOSS, "val_loss", "%.4f"},
+            {CM_TRAIN_ACCURACY, "train_acc", "%.4f"}, {CM_TRAIN_LOSS, "train_loss", "%.4f"},
+        };
+        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+            const int m = cols[k].m;
+            if (((m == CM_VAL_ACCURACY || m == CM_VAL_LOSS) && !has_val) ||
+                ((m == CM_TRAIN_ACCURACY || m == CM_TRAIN_LOSS) && (!train_col || m != o->metric)))
+                continue;
+            if (x) put_num(&t, r, c++, cols[k].fmt, x->m[m]);
+            else put_cell(&t, r, c++, 1, "%s", cols[k].head);
+        }
+        if (x) put_cell(&t, r, c++, 1, "%d", x->epochs_run);
+        else put_cell(&t, r, c++, 1, "epochs");
+        if (x) put_num(&t, r, c++, "%.1f", x->m[CM_SECONDS]);
+        else put_cell(&t, r, c++, 1, "seconds");
+        NN_ASSERT(c == t.cols);
+    }
+    print_table(&t, f);
+    table_free(&t);
+    if (shown < n_keys)
+        fprintf(f, "(%d more spec keys differ between the runs; --csv FILE has them all)\n",
+                n_keys - shown);
+}
+
+/* ",field", quoted when it holds a comma, a quote or a newline */
+static void csv_field(struct sb *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        sb_put(b, ",%s", s);
+        return;
+    }
+    sb_put(b, ",\"");
+    for (; *s; s++) sb_put(b, *s == '"' ? "\"\"" : "%c", *s);
+    sb_put(b, "\"");
+}
+
+/* The CSV: the same rows with every key and every metric, full keys as the
+ * header, numbers as results.json has them (6 decimals), empty when absent. */
+static int write_csv(const char *path, const struct run_record *rs, int n,
+                     const char *const *keys, int n_keys)
+{
+    struct sb b = {0};
+    sb_put(&b, "rank,run,name,seed");
+    for (int k = 0; k < n_keys; k++) csv_field(&b, keys[k]);
+    sb_put(&b, ",test_accuracy,test_loss,val_accuracy,val_loss,train_accuracy,train_loss,"
+               "epochs_run,seconds\n");
+    static const int order[] = {CM_TEST_ACCURACY, CM_TEST_LOSS, CM_VAL_ACCURACY, CM_VAL_LOSS,
+                                CM_TRAIN_ACCURACY, CM_TRAIN_LOSS};
+    for (int i = 0; i < n; i++) {
+        const struct run_record *x = &rs[i];
+        char buf[64];
+        sb_put(&b, "%d", i + 1);
+        csv_field(&b, x->dir);
+        csv_field(&b, x->name);
+        if (x->seed >= 0) sb_put(&b, ",%lld", x->seed);
+        else sb_put(&b, ",");
+        for (int k = 0; k < n_keys; k++)
+            csv_field(&b, show_value(lookup(x, keys[k]), buf, sizeof buf));
+        for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+            if (isnan(x->m[order[k]])) sb_put(&b, ",");
+            else sb_put(&b, ",%.6f", x->m[order[k]]);
+        sb_put(&b, ",%d,", x->epochs_run);
+        if (!isnan(x->m[CM_SECONDS])) sb_put(&b, "%.3f", x->m[CM_SECONDS]);
+        sb_put(&b, "\n");
+    }
+    char err[1024];
+    int rc = nn_write_file_atomic(path, b.p, b.n, err, sizeof err);
+    if (rc) fprintf(stderr, "nnrun: error: %s\n", err);
+    free(b.p);
+    return rc;
+}
+
+/* The directories' run records, found and loaded; unreadable ones are
+ * skipped with a warning (a run still writing its results, say).  -1 when
+ * an argument is not a directory. */
+static int load_all(const struct collect_opts *o, struct run_record **out, int *n_out)
+{
+    struct paths ps = {0};
+    for (int i = 0; i < o->n_dirs; i++) {
+        char top[PATH_MAX];
+        snprintf(top, sizeof top, "%s", o->dirs[i]);
+        for (size_t l = strlen(top); l > 1 && top[l - 1] == '/'; l--) top[l - 1] = '\0';
+        struct stat st;
+        if (stat(top, &st) || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "nnrun: error: %s: %s\n", top,
+                    stat(top, &st) ? "no such directory" : "not a directory");
+            for (int k = 0; k < ps.n; k++) free(ps.p[k]);
+            free(ps.p);
+            return -1;
+        }
+        find_runs(top, 0, &ps);
+    }
+    qsort(ps.p, (size_t)ps.n, sizeof *ps.p, by_path);
+    struct run_record *rs = nn_xcalloc((size_t)ps.n + 1, sizeof *rs);
+    char **real = nn_xcalloc((size_t)ps.n + 1, sizeof *real);
+    int n = 0;
+    for (int i = 0; i < ps.n; i++) {
+        char err[1024];
+        /* a record found twice (collect runs runs/x, or . and runs) counts once */
+        real[i] = realpath(ps.p[i], NULL);
+        int dup = 0;
+        for (int k = 0; k < i && real[i] && !dup; k++) dup = real[k] && !strcmp(real[k], real[i]);
+        if (dup) continue;
+        if (collect_load(ps.p[i], &rs[n], err, sizeof err))
+            fprintf(stderr, "nnrun: warning: skipping %s: %s\n", ps.p[i], err);
+        else
+            n++;
+    }
+    for (int k = 0; k < ps.n; k++) {
+        free(ps.p[k]);
+        free(real[k]);
+    }
+    free(ps.p);
+    free(real);
+    *out = rs;
+    *n_out = n;
+    return 0;
+}
+
+int collect_table(const struct collect_opts *o, FILE *f)
+{
+    struct run_record *rs;
+    int n;
+    if (load_all(o, &rs, &n)) return EXIT_USAGE;
+    if (!n) {
+        fprintf(stderr, "nnrun: error: no run records (directories with results.json) under");
+        for (int i = 0; i < o->n_dirs; i++) fprintf(stderr, " %s", o->dirs[i]);
+        fprintf(stderr, "\n");
+        free(rs);
+        return EXIT_RUNTIME;
+    }
+    sort_metric = o->metric;
+    qsort(rs, (size_t)n, sizeof *rs, by_metric);
+    char **diff = NULL;
+    const int n_keys = o->keys ? o->n_keys : differing_keys(rs, n, &diff);
+    const char *const *keys = o->keys ? o->keys : (const char *const *)diff;
+    show(o, rs, n, keys, n_keys, f);
+    int rc = o->csv && write_csv(o->csv, rs, n, keys, n_keys) ? EXIT_RUNTIME : 0;
+    for (int i = 0; i < n; i++) collect_record_free(&rs[i]);
+    free(rs);
+    for (int k = 0; k < (o->keys ? 0 : n_keys); k++) free(diff[k]);
+    free(diff);
+    return rc;
+}
 
 int cmd_collect(int argc, char **argv, int first)
 {
-    (void)argc;
-    (void)argv;
-    (void)first;
-    fprintf(stderr, "nnrun: error: 'collect' is not implemented yet\n");
-    return EXIT_USAGE;
+    struct cli c = {.cmd = "collect"};
+    if (cli_parse(argc, argv, first, OPT_SORT | OPT_CSV, &c)) return EXIT_USAGE;
+    if (!c.n_pos) {
+        fprintf(stderr, "nnrun: error: no directory given: nnrun collect DIR... "
+                "[--sort METRIC] [--csv FILE]\n");
+        return EXIT_USAGE;
+    }
+    char why[512];
+    const int metric = collect_metric(c.sort ? c.sort : "test_accuracy", why, sizeof why);
+    if (metric < 0) {
+        fprintf(stderr, "nnrun: error: --sort %s: %s\n", c.sort, why);
+        return EXIT_USAGE;
+    }
+    struct collect_opts o = {c.pos, c.n_pos, NULL, 0, metric, c.csv, 0};
+    const int rc = collect_table(&o, stdout);
+    if (!rc) printf("sorted by %s, %s first%s%s\n", collect_metric_names[metric],
+                    ascending(metric) ? "lowest" : "highest", c.csv ? "; also in " : "",
+                    c.csv ? c.csv : "");
+    return rc;
 }
