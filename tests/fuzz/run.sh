@@ -10,7 +10,10 @@
 # build-fuzz/fuzz/T/log.
 #
 # Prints one line per target, e.g. "fuzz_spec: 123456 runs in 60 s, clean",
-# and exits 1 if any target failed (0 when every one ran clean).
+# writes the same as JSON lines ({"name", "result": "OK" or "FAIL", "runs",
+# "seconds"}, the fields .ci/run counts in meson's testlog.json) to
+# build-fuzz/fuzz/results.json, and exits 1 if any target failed (0 when
+# every one ran clean, 2 when the build failed).
 # Environment: FUZZ_TARGETS (default "spec idx"), FUZZ_BUILD (build-fuzz),
 # FUZZ_FRESH=1, FUZZ_ARGS (extra libFuzzer flags, e.g. -jobs=2).
 set -u
@@ -47,6 +50,9 @@ max_len_of() {
 
 failed=0
 summary=""
+mkdir -p "$build/fuzz"
+results="$build/fuzz/results.json"
+: >"$results"
 for t in $targets; do
     exe="$build/tests/fuzz/fuzz_$t"
     work="$build/fuzz/$t"
@@ -71,15 +77,21 @@ for t in $targets; do
     new=$(ls -t "$work/artifacts" | head -n $(( $(ls "$work/artifacts" | wc -l) - before )))
     if [ "$rc" -eq 0 ]; then
         result="clean"
+        status=OK
     else
         failed=1
-        kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer): [a-zA-Z-]+|runtime error: .*|ERROR: libFuzzer: [a-z-]+' "$log" | head -1)
+        status=FAIL
+        # the first sanitizer or libFuzzer summary, e.g. "AddressSanitizer: heap-buffer-overflow
+        # src/x.c:12 in f", "UndefinedBehaviorSanitizer: ...", "libFuzzer: timeout"
+        kind=$(sed -n 's/^SUMMARY: //p' "$log" | head -n 1 | cut -c 1-120)
         result="FAILED (exit $rc${kind:+: $kind})${new:+, input: $work/artifacts/$(echo "$new" | head -1)}"
         echo "---- fuzz_$t: last lines of $log ----" >&2
         tail -n 40 "$log" >&2
     fi
     line="fuzz_$t: $runs runs in $took s, $result (corpus $corpus inputs)"
     echo "$line"
+    printf '{"name": "fuzz_%s", "result": "%s", "runs": %s, "seconds": %s}\n' \
+        "$t" "$status" "$runs" "$took" >>"$results"
     summary="$summary$line
 "
 done
