@@ -644,6 +644,29 @@ START_TEST(test_real_fashion_mnist)
     if (access(lb, R_OK)) snprintf(lb, sizeof lb, "%s/t10k-labels-idx1-ubyte", SYS_DIR);
     check_real(im, lb, 10000, 1000);
 }
+
+/* Found by fuzz_idx (tests/fuzz/regress/idx/): a zero dimension means an
+ * empty payload even when the other dimensions multiply past any size; the
+ * reader accepted such a file and the writer refused to write it. */
+START_TEST(test_zero_dim_overflow)
+{
+    static const uint32_t dims[4] = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0};
+    static const uint8_t want[20] = {0, 0, 8, 4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    write_bytes(at("zin"), want, sizeof want);
+    uint8_t *data = NULL;
+    uint32_t got[8];
+    int r = 0;
+    ck_assert_msg(nn_idx_read(at("zin"), &data, &r, got, 8, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(r, 4);
+    free(data);
+    ck_assert_msg(nn_idx_write(at("zout"), NULL, 4, dims, err, sizeof err) == 0, "%s", err);
+    uint8_t back[32];
+    ck_assert_uint_eq(read_bytes(at("zout"), back, sizeof back), sizeof want);
+    ck_assert_int_eq(memcmp(back, want, sizeof want), 0);
+}
+END_TEST
+
 END_TEST
 
 static Suite *data_suite(void)
@@ -653,6 +676,7 @@ static Suite *data_suite(void)
     tcase_add_unchecked_fixture(idx, root_setup, root_teardown);
     tcase_add_checked_fixture(idx, setup, teardown);
     tcase_add_test(idx, test_roundtrip);
+    tcase_add_test(idx, test_zero_dim_overflow);
     tcase_add_test(idx, test_exact_bytes);
     tcase_add_test(idx, test_truncated);
     tcase_add_test(idx, test_bad_magic);
