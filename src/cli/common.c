@@ -280,3 +280,15 @@ const char *cli_class_name(const struct nn_spec *s, int k, char *buf, size_t n)
     snprintf(buf, n, "%d", k);
     return buf;
 }
+
+void cli_json_string(FILE *f, const char *t)
+{
+    fputc('"', f);
+    for (; *t; t++) {
+        unsigned char c = (unsigned char)*t;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}

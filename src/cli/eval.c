@@ -125,16 +125,6 @@ out:
     return rc;
 }
 
-static void json_str(const char *t)
-{
-    putchar('"');
-    for (; *t; t++) {
-        if (*t == '"' || *t == '\\') putchar('\\');
-        putchar(*t);
-    }
-    putchar('"');
-}
-
 int cmd_predict(int argc, char **argv, int first)
 {
     struct cli c = {.cmd = "predict"};
@@ -180,7 +170,7 @@ int cmd_predict(int argc, char **argv, int first)
         const char *name = cli_class_name(s, pred[i], nb, sizeof nb);
         if (c.json) {
             printf("{\"index\": %zu, \"class\": %d, \"name\": ", i, pred[i]);
-            json_str(name);
+            cli_json_string(stdout, name);
             printf(", \"probability\": %.6f}\n", prob[i]);
         } else {
             printf("%zu\t%d\t%s\t%.4f\n", i, pred[i], name, prob[i]);

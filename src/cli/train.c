@@ -27,7 +27,8 @@ struct progress {
     const struct nn_spec *s;
     int bar, json, quiet;
     double t_epoch, t_draw;
-    size_t batch0;          /* the batch the epoch (re)started at */
+    int started;            /* the epoch's first batch was seen */
+    size_t batch0;          /* batches done when it was (a resumed epoch starts late) */
 };
 
 static void fmt_time(char *b, size_t n, double s)
@@ -42,8 +43,11 @@ static void on_batch(void *ctx, const struct nn_trainer *t, size_t n_batches)
     if (!p->bar) return;
     const double now = nn_now();
     const size_t done = t->batch + 1;
-    if (done == 1 || done == p->batch0 + 1) {
-        if (done == p->batch0 + 1) p->t_epoch = now;
+    if (!p->started) {   /* the rate is measured from the end of the first batch */
+        p->started = 1;
+        p->batch0 = done;
+        p->t_epoch = now;
+        return;
     }
     if (now - p->t_draw < 0.1 && done < n_batches) return;
     p->t_draw = now;
@@ -65,8 +69,7 @@ static void on_batch(void *ctx, const struct nn_trainer *t, size_t n_batches)
 static void on_epoch(void *ctx, const struct nn_epoch_row *w)
 {
     struct progress *p = ctx;
-    p->batch0 = 0;
-    p->t_epoch = nn_now();
+    p->started = 0;
     if (p->bar) fprintf(stderr, "\r\033[K");
     if (p->json) {
         printf("{\"event\": \"epoch\", \"epoch\": %d, \"epochs\": %d, \"loss\": %.6f, "
@@ -211,7 +214,7 @@ int cmd_train(int argc, char **argv, int first)
         run_dir = dir;
     }
     const int bar = !c.quiet && !c.json && isatty(STDERR_FILENO);
-    struct progress prog = {s, bar, c.json, c.quiet, nn_now(), 0, 0};
+    struct progress prog = {.s = s, .bar = bar, .json = c.json, .quiet = c.quiet};
     if (!c.quiet && !c.json)
         printf("%s: %zu parameters, %zu training, %zu validation and %zu test samples, seed "
                "%llu, %d threads%s%s\n", s->name, g.n_params, train.n, val.n, test.n,
@@ -248,8 +251,9 @@ int cmd_train(int argc, char **argv, int first)
                "\"best_epoch\": %d, \"seconds\": %.3f, \"run_dir\": ", r.test.loss,
                r.test.accuracy, r.test.mse, r.epochs_run, r.stopped_early ? "true" : "false",
                r.best_epoch, r.seconds);
-        if (run_dir) printf("\"%s\"}\n", run_dir);   /* made of safe characters or the user's */
-        else printf("null}\n");
+        if (run_dir) cli_json_string(stdout, run_dir);
+        else printf("null");
+        printf("}\n");
     } else {
         double train_s = 0;
         for (int i = 0; i < r.epochs_run; i++) train_s += r.rows[i].train.seconds;
