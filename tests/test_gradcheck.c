@@ -40,8 +40,13 @@ static void analytic(struct nn_graph *g, const float *R)
     objective(g, R);
     struct nn_exec x = exec_of(g);
     const struct nn_node *o = &g->nodes[g->output];
+    /* backward writes (not adds) the gradients, and the first consumer of a
+     * tensor in backward writes (not adds) its input gradient: poison both */
+    for (int v = 0; v < g->n_nodes; v++) {
+        float *d = x.t[v].dout;
+        for (size_t i = 0; i < B * g->nodes[v].size; i++) d[i] = NAN;
+    }
     memcpy(nn_dout(&x, o), R, B * o->size * sizeof *R);
-    /* backward writes (not adds) the gradients: poison them first */
     for (size_t i = 0; i < g->n_params; i++) g->chunk_grads[i] = NAN;
     nn_exec_backward(&x, 0);
 }
@@ -85,6 +90,33 @@ static const char *const cases[] = {
     /* dropout in training mode (the mask is fixed by seed and step) */
     "model: {input: [5], layers: [{dense: {units: 8}}, {dropout: {rate: 0.5}},"
     " {dense: {units: 3}}]}\n",
+    /* add: x + x (one node named twice receives 2 dy) */
+    "model: {input: [5], layers: [{dense: {units: 4, name: a}}, {add: {inputs: [a, a]}},"
+    " {dense: {units: 3}}]}\n",
+    /* add of 3 inputs, one of them also read by two other layers */
+    "model: {input: [5], layers: [{dense: {units: 4, name: a}},"
+    " {dense: {units: 4, activation: tanh, name: b}}, {dense: {units: 4, inputs: a, name: c}},"
+    " {add: {inputs: [b, a, c]}}, {dense: {units: 3}}]}\n",
+    /* a residual block on images: the block input is an in-place relu read by
+     * two layers, an in-place activation follows the add (tanh: a relu there
+     * sits on a kink for these seeds), then global average pooling */
+    "model: {input: [5, 4, 2], layers: [{conv2d: {filters: 3, kernel_size: 3, padding: same,"
+    " activation: relu, name: s}}, {conv2d: {filters: 3, kernel_size: 3, padding: same,"
+    " activation: tanh, name: r}}, {add: {inputs: [r, s]}}, tanh, global_average_pooling2d,"
+    " {dense: {units: 3}}]}\n",
+    /* add with a copy of the model's input, which no other layer differentiates */
+    "model: {input: [5], layers: [{dense: {units: 5, name: a}}, {flatten: {inputs: input}},"
+    " {add: {inputs: [flatten_1, a], name: s}}, {dense: {units: 5, inputs: flatten_1, name: b}},"
+    " {add: {inputs: [s, b]}}, {dense: {units: 3}}]}\n",
+    /* concatenate: different channel counts, images and flat */
+    "model: {input: [4, 3, 2], layers: [{conv2d: {filters: 2, kernel_size: 1, name: a}},"
+    " {conv2d: {filters: 3, kernel_size: 3, padding: same, inputs: input, name: b}},"
+    " {concatenate: {inputs: [a, b]}}, flatten, {dense: {units: 3}}]}\n",
+    "model: {input: [5], layers: [{dense: {units: 3, name: a}}, {dense: {units: 2, name: b}},"
+    " {concatenate: {inputs: [b, a, b], axis: -1}}, {dense: {units: 3}}]}\n",
+    /* global average pooling, also under its short name */
+    "model: {input: [5, 4, 2], layers: [{conv2d: {filters: 3, kernel_size: 2}},"
+    " global_avgpool2d, {dense: {units: 3}}]}\n",
 };
 
 START_TEST(test_layer_gradients)

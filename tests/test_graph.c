@@ -175,6 +175,148 @@ START_TEST(test_in_place)
 }
 END_TEST
 
+START_TEST(test_join_shapes)
+{
+    /* add keeps the shape, concatenate sums the channels, global average
+     * pooling keeps only the channels */
+    struct nn_graph g;
+    struct nn_spec *s = t_model(
+        "model:\n  input: [6, 5, 3]\n  layers:\n"
+        "    - conv2d: {filters: 3, kernel_size: 3, padding: same, name: a}\n"
+        "    - conv2d: {filters: 3, kernel_size: 1, name: b}\n"
+        "    - add: {inputs: [b, a, input], name: s}\n"
+        "    - conv2d: {filters: 2, kernel_size: 1, inputs: input, name: n}\n"
+        "    - concatenate: {inputs: [s, n], name: c}\n"
+        "    - global_avgpool2d: {name: gap}\n"
+        "    - dense: {units: 10}\n"
+        "train: {loss: mse}\n", &g);
+    const struct nn_node *sn = by_name(&g, "s"), *c = by_name(&g, "c"), *gap = by_name(&g, "gap");
+    ck_assert_int_eq(sn->n_inputs, 3);
+    ck_assert_str_eq(g.nodes[sn->inputs[2]].name, "input");
+    ck_assert_int_eq(sn->h, 6);
+    ck_assert_int_eq(sn->w, 5);
+    ck_assert_int_eq(sn->c, 3);
+    ck_assert_uint_eq(sn->flops, 2 * 6 * 5 * 3);
+    ck_assert_int_eq(c->h, 6);
+    ck_assert_int_eq(c->w, 5);
+    ck_assert_int_eq(c->c, 5);
+    ck_assert_int_eq(gap->h, 1);
+    ck_assert_int_eq(gap->w, 1);
+    ck_assert_int_eq(gap->c, 5);
+    ck_assert_uint_eq(by_name(&g, "dense_1")->n_params, 5 * 10 + 10);
+    ck_assert_int_eq(sn->needs_dinput, 1);
+    ck_assert_int_eq(c->needs_dinput, 1);
+    /* 'a' feeds b and s: s, first in backward, writes its gradient, b adds */
+    ck_assert_int_eq(sn->din_acc[1], 0);
+    ck_assert_int_eq(by_name(&g, "b")->din_acc[0], 1);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+}
+END_TEST
+
+START_TEST(test_join_errors)
+{
+    const char *e = t_errors("model:\n  input: [6, 6, 1]\n  layers:\n"
+                             "    - conv2d: {filters: 4, kernel_size: 3, name: a}\n"
+                             "    - conv2d: {filters: 4, kernel_size: 3, padding: same, "
+                             "inputs: input, name: b}\n"
+                             "    - add: {inputs: [a, b]}\n"
+                             "    - global_average_pooling2d\n    - dense: {units: 10}\n"
+                             "train: {loss: mse}\n");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e, "t.yaml:6:7: error: layer 'add_1' (add): input 'b' gives [6, 6, 4], "
+                        "but input 'a' gives [4, 4, 4]; add needs inputs of the same shape\n");
+    e = t_errors("model:\n  input: [6, 6, 1]\n  layers:\n"
+                 "    - conv2d: {filters: 4, kernel_size: 3, name: a}\n"
+                 "    - maxpool2d: {inputs: input, name: b}\n"
+                 "    - concatenate: {inputs: [a, b]}\n"
+                 "    - global_average_pooling2d\n    - dense: {units: 10}\n"
+                 "train: {loss: mse}\n");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e, "t.yaml:6:7: error: layer 'concatenate_1' (concatenate): input 'b' "
+                        "gives [3, 3, 1], but input 'a' gives [4, 4, 4]; concatenate joins the "
+                        "channels of inputs of the same height and width\n");
+    /* a join needs at least two inputs, named */
+    e = t_errors("model:\n  input: [6]\n  layers:\n"
+                 "    - dense: {units: 10, name: a}\n"
+                 "    - add\n"
+                 "    - concatenate: {inputs: a}\n"
+                 "    - add: {inputs: [a, a, a, a, a, a, a, a, a]}\n"
+                 "train: {loss: mse}\n");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e, "t.yaml:5:7: error: add: takes 2 to 8 inputs; name them with 'inputs', "
+                        "e.g. inputs: [a, b]\n"
+                        "t.yaml:6:29: error: concatenate: takes 2 to 8 inputs, 'inputs' names 1\n"
+                        "t.yaml:7:21: error: add: takes 2 to 8 inputs, 'inputs' names 9\n");
+}
+END_TEST
+
+START_TEST(test_join_gradient_writes)
+{
+    /* the first consumer in backward that writes a tensor's gradient
+     * overwrites it, even when a later-running consumer writes none: here
+     * 'f' (a copy of the input) is read by b, which needs no input gradient,
+     * and by s, which writes one for every input */
+    struct nn_graph g;
+    struct nn_spec *s = t_model(
+        "model:\n  input: [5]\n  layers:\n"
+        "    - dense: {units: 5, name: a}\n"
+        "    - flatten: {inputs: input, name: f}\n"
+        "    - add: {inputs: [f, a], name: s}\n"
+        "    - dense: {units: 5, inputs: f, name: b}\n"
+        "    - add: {inputs: [s, b]}\n"
+        "    - dense: {units: 10}\n"
+        "train: {loss: mse}\n", &g);
+    const struct nn_node *sn = by_name(&g, "s"), *b = by_name(&g, "b");
+    ck_assert_int_lt(sn - g.nodes, b - g.nodes);   /* s runs first forward, b first backward */
+    ck_assert_int_eq(b->needs_dinput, 0);
+    ck_assert_int_eq(sn->needs_dinput, 1);
+    ck_assert_int_eq(sn->din_acc[0], 0);
+    ck_assert_int_eq(sn->din_acc[1], 0);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+    /* x + x: the second slot adds to what the first wrote */
+    s = t_model("model:\n  input: [5]\n  layers:\n"
+                "    - dense: {units: 5, name: a}\n"
+                "    - add: {inputs: [a, a]}\n"
+                "    - dense: {units: 10}\n"
+                "train: {loss: mse}\n", &g);
+    ck_assert_int_eq(by_name(&g, "add_1")->din_acc[0], 0);
+    ck_assert_int_eq(by_name(&g, "add_1")->din_acc[1], 1);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+}
+END_TEST
+
+START_TEST(test_residual_in_place)
+{
+    /* the block input (stem/relu) is read by two layers yet still computed in
+     * place on stem's tensor (stem has one reader: the relu); the relu after
+     * the add works in place on the add's tensor */
+    struct nn_graph g;
+    struct nn_spec *s = load(SRCDIR "/models/residual-small.yaml", &g);
+    const struct nn_node *add = by_name(&g, "block_add");
+    ck_assert_str_eq(g.nodes[add->inputs[0]].name, "block_conv2");
+    ck_assert_str_eq(g.nodes[add->inputs[1]].name, "stem/relu");
+    ck_assert(by_name(&g, "stem/relu")->flags & NN_NODE_ALIAS);
+    ck_assert(by_name(&g, "stem/relu")->flags & NN_NODE_FUSED);
+    ck_assert(by_name(&g, "block_out")->flags & NN_NODE_ALIAS);
+    ck_assert_int_eq(add->din_acc[1], 0);
+    ck_assert_int_eq(by_name(&g, "block_conv1")->din_acc[0], 1);
+    ck_assert_uint_eq(g.n_params, 320 + 9248 + 9248 + 330);
+    ck_assert_int_eq(by_name(&g, "gap")->c, 32);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    nn_graph_summary(&g, s, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, " block_conv2, stem/relu\n"));
+    free(buf);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+}
+END_TEST
+
 START_TEST(test_plan_overflow)
 {
     struct nn_graph g;
@@ -197,6 +339,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_strides_and_padding);
     tcase_add_test(tc, test_named_inputs_dag);
     tcase_add_test(tc, test_in_place);
+    tcase_add_test(tc, test_join_shapes);
+    tcase_add_test(tc, test_join_errors);
+    tcase_add_test(tc, test_join_gradient_writes);
+    tcase_add_test(tc, test_residual_in_place);
     tcase_add_test(tc, test_plan_overflow);
     suite_add_tcase(s, tc);
     return s;

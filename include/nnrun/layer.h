@@ -88,11 +88,14 @@ struct nn_layer_ops {
 
 enum nn_layer_kind {
     NN_LAYER_DENSE, NN_LAYER_CONV2D, NN_LAYER_MAXPOOL2D, NN_LAYER_AVGPOOL2D,
-    NN_LAYER_FLATTEN, NN_LAYER_DROPOUT, NN_LAYER_ACTIVATION, NN_LAYER_COUNT
+    NN_LAYER_FLATTEN, NN_LAYER_DROPOUT, NN_LAYER_ACTIVATION,
+    NN_LAYER_ADD, NN_LAYER_CONCATENATE, NN_LAYER_GLOBAL_AVGPOOL2D,
+    NN_LAYER_COUNT
 };
 
 extern const struct nn_layer_ops nn_layer_dense, nn_layer_conv2d, nn_layer_maxpool2d,
     nn_layer_avgpool2d, nn_layer_flatten, nn_layer_dropout, nn_layer_activation;
+extern const struct nn_layer_ops nn_layer_add, nn_layer_concatenate, nn_layer_global_avgpool2d;
 
 /* All kinds, indexed by enum nn_layer_kind. */
 extern const struct nn_layer_ops *const nn_layer_kinds[NN_LAYER_COUNT];

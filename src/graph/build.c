@@ -189,10 +189,13 @@ int nn_graph_build(struct nn_graph *g, const struct nn_spec *s, struct nn_diag *
     if (d->n_errors > before) goto fail;
     g->n_params = off;
 
-    /* the last consumer of a tensor (first in backward) overwrites its gradient */
+    /* the last consumer of a tensor (first in backward) overwrites its gradient;
+     * only consumers that write input gradients count (a join such as add
+     * writes every input's, even one no other consumer writes) */
     int *seen = nn_xcalloc((size_t)g->n_nodes, sizeof *seen);
     for (int k = g->n_nodes - 2; k >= 0; k--) {
         struct nn_node *n = &g->nodes[g->order[k]];
+        if (!n->needs_dinput) continue;
         for (int i = 0; i < n->n_inputs; i++) {
             n->din_acc[i] = (unsigned char)seen[n->inputs[i]];
             seen[n->inputs[i]] = 1;

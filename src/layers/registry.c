@@ -12,8 +12,11 @@ const struct nn_layer_ops *const nn_layer_kinds[NN_LAYER_COUNT] = {
     [NN_LAYER_FLATTEN] = &nn_layer_flatten,
     [NN_LAYER_DROPOUT] = &nn_layer_dropout,
     [NN_LAYER_ACTIVATION] = &nn_layer_activation,
+    [NN_LAYER_ADD] = &nn_layer_add,
+    [NN_LAYER_CONCATENATE] = &nn_layer_concatenate,
+    [NN_LAYER_GLOBAL_AVGPOOL2D] = &nn_layer_global_avgpool2d,
 };
-static_assert(NN_LAYER_COUNT == 7, "add the new kind to nn_layer_kinds");
+static_assert(NN_LAYER_COUNT == 10, "add the new kind to nn_layer_kinds");
 
 const struct nn_layer_ops *nn_layer_find(const char *name)
 {

@@ -626,8 +626,12 @@ static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn
             n = in->n;
         }
         if (n < ops->min_inputs || n > ops->max_inputs || n > NN_MAX_INPUTS) {
-            nn_diag_error(d, in->mark, "%s: takes %d input%s, 'inputs' names %d", ctx,
-                          ops->max_inputs, ops->max_inputs == 1 ? "" : "s", n);
+            if (ops->min_inputs == ops->max_inputs)
+                nn_diag_error(d, in->mark, "%s: takes %d input%s, 'inputs' names %d", ctx,
+                              ops->max_inputs, ops->max_inputs == 1 ? "" : "s", n);
+            else
+                nn_diag_error(d, in->mark, "%s: takes %d to %d inputs, 'inputs' names %d", ctx,
+                              ops->min_inputs, ops->max_inputs, n);
             errors++;
         } else {
             L->inputs = nn_xcalloc((size_t)n, sizeof *L->inputs);
@@ -643,6 +647,11 @@ static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn
                 L->input_marks[L->n_inputs++] = list[i]->mark;
             }
         }
+    } else if (ops->min_inputs > 1) {
+        /* a join (add, concatenate) has no single previous layer to default to */
+        nn_diag_error(d, L->mark, "%s: takes %d to %d inputs; name them with 'inputs', "
+                      "e.g. inputs: [a, b]", ctx, ops->min_inputs, ops->max_inputs);
+        errors++;
     }
     const struct nn_ynode *act = args && (ops->flags & NN_LAYER_TAKES_ACTIVATION)
                                      ? nn_ymap_get(args, "activation") : NULL;
