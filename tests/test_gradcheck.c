@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "nnrun/data.h"
 #include "nnrun/layer.h"
 #include "nnrun/loss.h"
 #include "nnrun/train.h"
@@ -117,6 +118,15 @@ static const char *const cases[] = {
     /* global average pooling, also under its short name */
     "model: {input: [5, 4, 2], layers: [{conv2d: {filters: 3, kernel_size: 2}},"
     " global_avgpool2d, {dense: {units: 3}}]}\n",
+    /* batch normalization in training mode: the chunk's statistics depend on
+     * the input, which the first layer's gradients check; over pixels too,
+     * without gamma and beta, with an activation it applies as its epilogue */
+    "model: {input: [5], layers: [{dense: {units: 4}}, batch_normalization,"
+    " {dense: {units: 3}}]}\n",
+    "model: {input: [4, 3, 2], layers: [{conv2d: {filters: 3, kernel_size: 2, padding: same}},"
+    " {batch_normalization: {epsilon: 0.01}}, flatten, {dense: {units: 3}}]}\n",
+    "model: {input: [5], layers: [{dense: {units: 6}}, {batch_normalization: {center: false,"
+    " scale: false}}, tanh, {dense: {units: 3}}]}\n",
 };
 
 START_TEST(test_layer_gradients)
@@ -129,8 +139,9 @@ START_TEST(test_layer_gradients)
     ck_assert_int_eq(nn_graph_alloc(&g, B * NN_MAX_CHUNKS, 1, err, sizeof err), 0);
     ck_assert_int_ge(g.slot_rows, B);
     nn_graph_init_params(&g, 11);
-    /* biases start at zero; make them non-trivial */
-    t_fill(g.params, g.n_params, -0.5f, 0.5f, 100 + (uint64_t)_i);
+    /* biases start at zero; make them non-trivial (the trainable ones: the
+     * rest is state, such as a moving variance, which must stay positive) */
+    t_fill(g.params, g.n_trainable, -0.5f, 0.5f, 100 + (uint64_t)_i);
     t_fill(g.slots[0].t[0].out, B * g.nodes[0].size, -1, 1, 200 + (uint64_t)_i);
     const struct nn_node *o = &g.nodes[g.output];
     float *R = malloc(B * o->size * sizeof *R);
@@ -141,7 +152,7 @@ START_TEST(test_layer_gradients)
     const float h = 3e-3f;
     double worst = 0;
     size_t worst_i = 0;
-    for (size_t i = 0; i < g.n_params; i++) {
+    for (size_t i = 0; i < g.n_trainable; i++) {
         float keep = g.params[i];
         g.params[i] = keep + h;
         double lp = objective(&g, R);
@@ -154,8 +165,9 @@ START_TEST(test_layer_gradients)
     }
     ck_assert_msg(worst < 5e-3, "case %d: relative error %g at parameter %zu", _i, worst,
                   worst_i);
-    /* inference mode gives the same outputs (dropout aside, which it turns off) */
-    if (!strstr(cases[_i], "dropout")) {
+    /* inference mode gives the same outputs (dropout aside, which it turns off,
+     * and batch normalization, which uses its moving statistics then) */
+    if (!strstr(cases[_i], "dropout") && !strstr(cases[_i], "batch_normalization")) {
         struct nn_exec x = exec_of(&g);
         nn_exec_forward(&x);
         size_t len = B * o->size;
@@ -168,10 +180,122 @@ START_TEST(test_layer_gradients)
     }
     /* the check is not vacuous: gradients are non-zero */
     double norm = 0;
-    for (size_t i = 0; i < g.n_params; i++) norm += fabs(ga[i]);
+    for (size_t i = 0; i < g.n_trainable; i++) norm += fabs(ga[i]);
     ck_assert(norm > 1e-3);
     free(ga);
     free(R);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+}
+END_TEST
+
+/* Batch normalization, directly: in inference mode the output is
+ * gamma (x - moving_mean) / sqrt(moving_variance + eps) + beta, which is the
+ * training-mode output when the moving statistics are the batch's own; in
+ * training mode forward records the chunk's mean and variance at state_off. */
+START_TEST(test_batchnorm_modes)
+{
+    enum { R = 5, H = 3, W = 2, C = 4 };
+    const char *yaml = "model: {input: [3, 2, 4], layers: [{batch_normalization: {epsilon: 0.01}},"
+                       " flatten, {dense: {units: 3}}]}\ndata: {classes: 3}\ntrain: {loss: mse}\n";
+    struct nn_graph g;
+    struct nn_spec *s = t_model(yaml, &g);
+    char err[256];
+    ck_assert_int_eq(nn_graph_alloc(&g, R, 1, err, sizeof err), 0);
+    nn_graph_init_params(&g, 1);
+    const struct nn_node *bn = &g.nodes[1];
+    ck_assert_uint_eq(bn->n_params, 2 * C);
+    ck_assert_uint_eq(bn->n_state, 2 * C);
+    ck_assert_uint_eq(g.n_trainable, 2 * C + H * W * C * 3 + 3);
+    ck_assert_uint_eq(bn->state_off, g.n_trainable);
+    float *gamma = g.params + bn->param_off, *beta = gamma + C;
+    float *mm = g.params + bn->state_off, *mv = mm + C;
+    /* the initializers: gamma 1, beta 0, moving mean 0, moving variance 1 */
+    for (int c = 0; c < C; c++)
+        ck_assert(gamma[c] == 1 && beta[c] == 0 && mm[c] == 0 && mv[c] == 1);
+    t_fill(gamma, 2 * C, -1.5f, 1.5f, 7);
+    float *xin = g.slots[0].t[0].out;
+    t_fill(xin, (size_t)R * H * W * C, -2, 3, 8);
+    const size_t N = (size_t)R * H * W;
+    double mean[C] = {0}, var[C] = {0};
+    for (size_t p = 0; p < N; p++)
+        for (int c = 0; c < C; c++) mean[c] += xin[p * C + c] / (double)N;
+    for (size_t p = 0; p < N; p++)
+        for (int c = 0; c < C; c++)
+            var[c] += (xin[p * C + c] - mean[c]) * (xin[p * C + c] - mean[c]) / (double)N;
+    struct nn_exec x = {&g, g.slots[0].t, R, 0, 1, g.params, g.chunk_grads, NULL, 5, 3};
+    float train_out[R * H * W * C], *y = nn_out(&x, bn);
+    nn_exec_forward(&x);
+    memcpy(train_out, y, sizeof train_out);
+    const float *rec = g.chunk_grads + bn->state_off;
+    for (int c = 0; c < C; c++) {
+        ck_assert_double_eq_tol(rec[c], mean[c], 1e-6);
+        ck_assert_double_eq_tol(rec[C + c], var[c], 1e-5);
+    }
+    for (size_t p = 0; p < N; p++)
+        for (int c = 0; c < C; c++) {
+            double want = gamma[c] * (xin[p * C + c] - mean[c]) / sqrt(var[c] + 0.01) + beta[c];
+            ck_assert_double_eq_tol(train_out[p * C + c], want, 1e-5);
+        }
+    /* inference with other moving statistics: the formula */
+    t_fill(mm, C, -1, 1, 9);
+    t_fill(mv, C, 0.1f, 2, 10);
+    x.training = 0;
+    nn_exec_forward(&x);
+    for (size_t p = 0; p < N; p++)
+        for (int c = 0; c < C; c++) {
+            double want = gamma[c] * (xin[p * C + c] - mm[c]) / sqrt(mv[c] + 0.01) + beta[c];
+            ck_assert_double_eq_tol(y[p * C + c], want, 1e-5);
+        }
+    /* inference with the batch's statistics as moving ones: the training output */
+    for (int c = 0; c < C; c++) mm[c] = (float)mean[c], mv[c] = (float)var[c];
+    nn_exec_forward(&x);
+    for (size_t i = 0; i < N * C; i++) ck_assert_double_eq_tol(y[i], train_out[i], 1e-5);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+}
+END_TEST
+
+/* One training step of 29 rows (3 chunks of 9, 10 and 10): the moving
+ * statistics follow Keras' update with the whole batch's mean and biased
+ * variance, and the optimizer leaves them alone.  Feature 0 is 0, 1, ..., 28
+ * (mean 14, variance (29^2 - 1) / 12 = 70), feature 1 is 7 (variance 0):
+ *   step 1: mean 0.01 * 14 = 0.14, 0.07; variance 0.99 + 0.01 * 70 = 1.69, 0.99
+ *   step 2: mean 0.99 * 0.14 + 0.14 = 0.2786; variance 0.99 * 1.69 + 0.7 = 2.3731 */
+START_TEST(test_batchnorm_moving_statistics)
+{
+    enum { NS = 29 };
+    const char *yaml = "model: {input: [2], layers: [batch_normalization, {dense: {units: 2}}]}\n"
+                       "data: {classes: 2, divide_by: 1}\n"
+                       "train: {loss: mse, optimizer: {name: adam, learning_rate: 0.1},"
+                       " batch_size: 29}\n";
+    struct nn_graph g;
+    struct nn_spec *s = t_model(yaml, &g);
+    char err[256];
+    ck_assert_int_eq(nn_graph_alloc(&g, NS, 1, err, sizeof err), 0);
+    nn_graph_init_params(&g, 1);
+    ck_assert_int_eq(nn_graph_chunks(NS), 3);
+    uint8_t images[NS * 2], labels[NS];
+    size_t idx[NS];
+    for (int i = 0; i < NS; i++) images[2 * i] = (uint8_t)i, images[2 * i + 1] = 7,
+                                 labels[i] = (uint8_t)(i % 2), idx[i] = (size_t)i;
+    struct nn_dataset ds = {images, labels, NS, 1, 1, 2, 2};
+    struct nn_optim o;
+    ck_assert_int_eq(nn_train_optim_init(&o, &g, s), 0);
+    ck_assert_uint_eq(o.n, g.n_trainable);
+    const struct nn_node *bn = &g.nodes[1];
+    const float *mm = g.params + bn->state_off, *mv = mm + 2;
+    const float gamma0 = g.params[bn->param_off];
+    nn_train_step(&g, s, &o, &ds, idx, NS, NULL, 0, NULL);
+    ck_assert_float_eq_tol(mm[0], 0.14f, 1e-6f);
+    ck_assert_float_eq_tol(mm[1], 0.07f, 1e-6f);
+    ck_assert_float_eq_tol(mv[0], 1.69f, 1e-5f);
+    ck_assert_float_eq_tol(mv[1], 0.99f, 1e-6f);
+    ck_assert(g.params[bn->param_off] != gamma0);   /* gamma is trained */
+    nn_train_step(&g, s, &o, &ds, idx, NS, NULL, 1, NULL);
+    ck_assert_float_eq_tol(mm[0], 0.2786f, 1e-6f);
+    ck_assert_float_eq_tol(mv[0], 2.3731f, 1e-5f);
+    nn_optim_free(&o);
     nn_graph_free(&g);
     nn_spec_free(s);
 }
@@ -248,6 +372,8 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_layer_gradients, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_loss_gradients);
     tcase_add_test(tc, test_loss_values);
+    tcase_add_test(tc, test_batchnorm_modes);
+    tcase_add_test(tc, test_batchnorm_moving_statistics);
     suite_add_tcase(s, tc);
     return s;
 }

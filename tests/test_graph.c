@@ -84,9 +84,54 @@ START_TEST(test_summary_table)
     nn_graph_summary(&g, s, f);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(buf, "Total params: 95,100"));
+    ck_assert_ptr_nonnull(strstr(buf, "Trainable params: 95,100\nNon-trainable params: 0\n"));
     ck_assert_ptr_nonnull(strstr(buf, "conv2d_1 (conv2d)"));
     ck_assert_ptr_nonnull(strstr(buf, "(28, 28, 16)"));
     ck_assert_ptr_nonnull(strstr(buf, "94,110"));
+    free(buf);
+    nn_graph_free(&g);
+    nn_spec_free(s);
+}
+END_TEST
+
+/* Batch normalization: gamma and beta are trainable, the moving mean and
+ * variance are state after every trainable parameter; the table shows all
+ * four per channel, as Keras does, and the totals both kinds. */
+START_TEST(test_batchnorm_counts)
+{
+    struct nn_graph g;
+    struct nn_spec *s = t_model(
+        "model:\n  input: [28, 28, 1]\n  layers:\n"
+        "    - conv2d: {filters: 8, kernel_size: 3, padding: same}\n"
+        "    - batch_normalization\n    - relu\n    - maxpool2d: {pool_size: 2}\n"
+        "    - flatten\n    - dense: {units: 10}\n"
+        "    - batch_normalization: {scale: false}\n    - softmax\n"
+        "train: {loss: mse}\n", &g);
+    const struct nn_node *b1 = by_name(&g, "batch_normalization_1");
+    const struct nn_node *b2 = by_name(&g, "batch_normalization_2");
+    ck_assert_uint_eq(b1->n_params, 16);
+    ck_assert_uint_eq(b1->n_state, 16);
+    ck_assert_uint_eq(b2->n_params, 10);
+    ck_assert_uint_eq(b2->n_state, 20);
+    /* trainable: conv 80, gamma and beta 16, dense 15690, beta 10 */
+    ck_assert_uint_eq(g.n_trainable, 80 + 16 + 15690 + 10);
+    ck_assert_uint_eq(g.n_params, 15796 + 36);
+    ck_assert_uint_eq(b1->param_off, 80);
+    ck_assert_uint_eq(b2->param_off, 80 + 16 + 15690);
+    ck_assert_uint_eq(b1->state_off, 15796);
+    ck_assert_uint_eq(b2->state_off, 15796 + 16);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    nn_graph_summary(&g, s, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "Total params: 15,832"));
+    ck_assert_ptr_nonnull(strstr(buf, "Trainable params: 15,796\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "Non-trainable params: 36\n"));
+    char row[128];   /* gamma, beta, moving mean and variance of 8 channels */
+    snprintf(row, sizeof row, "batch_normalization_1 (batch_normalization) %-18s %12s",
+             "(28, 28, 8)", "32");
+    ck_assert_msg(strstr(buf, row), "%s", buf);
     free(buf);
     nn_graph_free(&g);
     nn_spec_free(s);
@@ -336,6 +381,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dense_counts);
     tcase_add_test(tc, test_cnn_counts_and_shapes);
     tcase_add_test(tc, test_summary_table);
+    tcase_add_test(tc, test_batchnorm_counts);
     tcase_add_test(tc, test_strides_and_padding);
     tcase_add_test(tc, test_named_inputs_dag);
     tcase_add_test(tc, test_in_place);

@@ -97,7 +97,8 @@ static const struct {
     {HEAD "    - dens: {units: 10}\n" TRAIN,
      "t.yaml:6:7: error: unknown layer 'dens'; expected one of: dense, conv2d, maxpool2d, "
      "avgpool2d, flatten, dropout, activation, add, concatenate, global_average_pooling2d, "
-     "tanh, relu, sigmoid, softmax, leaky_relu, elu (did you mean 'dense'?)"},
+     "batch_normalization, tanh, relu, sigmoid, softmax, leaky_relu, elu (did you mean "
+     "'dense'?)"},
     {HEAD "    - dense: {unit: 10}\n" TRAIN,
      "t.yaml:6:15: error: unknown key for dense 'unit'; expected one of: units, use_bias, "
      "kernel_initializer, bias_initializer, name, inputs, activation (did you mean 'units'?)"},

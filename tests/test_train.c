@@ -81,6 +81,45 @@ START_TEST(test_threads_bit_identical)
 }
 END_TEST
 
+/* Batch normalization in the graph (after a conv and a dense layer),
+ * batches of 40 in 4 chunks, 4 epochs: the same weights and moving statistics at 1, 2
+ * and 3 threads; the moving statistics moved; it learns. */
+static const char *bn_cnn =
+    "seed: 7\n"
+    "model:\n  input: [10, 10, 1]\n  layers:\n"
+    "    - conv2d: {filters: 4, kernel_size: 3, padding: same, use_bias: false}\n"
+    "    - batch_normalization\n"
+    "    - relu\n"
+    "    - maxpool2d: {pool_size: 2}\n"
+    "    - flatten\n"
+    "    - dense: {units: 8}\n"
+    "    - batch_normalization: {momentum: 0.9}\n"
+    "    - relu\n"
+    "    - dense: {units: 10, activation: softmax}\n"
+    "train:\n  loss: sparse_categorical_crossentropy\n  optimizer: {name: adam, learning_rate: 0.01}\n"
+    "  epochs: 4\n  batch_size: 40\n";
+
+START_TEST(test_batchnorm_threads_bit_identical)
+{
+    struct nn_epoch_stats e1[4], e2[4], e3[4];
+    float *w1 = train_weights(bn_cnn, 1, e1);
+    float *w2 = train_weights(bn_cnn, 2, e2);
+    float *w3 = train_weights(bn_cnn, 3, e3);
+    const size_t n = n_weights, n_state = 2 * 4 + 2 * 8;
+    ck_assert_uint_eq(n, 36 + 2 * 4 + 100 * 8 + 8 + 2 * 8 + 8 * 10 + 10 + n_state);
+    ck_assert_int_eq(memcmp(w1, w2, n * sizeof *w1), 0);
+    ck_assert_int_eq(memcmp(w1, w3, n * sizeof *w1), 0);
+    ck_assert(e1[3].loss == e2[3].loss && e1[3].accuracy == e3[3].accuracy);
+    /* the state (moving mean[4], variance[4], then the dense one's) moved */
+    const float *st = w1 + n - n_state;
+    double moved = 0;
+    for (int c = 0; c < 4; c++) moved += fabs(st[c]) + fabs(st[4 + c] - 1);
+    ck_assert_msg(moved > 1e-2, "moving statistics barely changed: %g", moved);
+    ck_assert_msg(e1[3].accuracy > 0.3, "accuracy %g", e1[3].accuracy);
+    free(w1), free(w2), free(w3);
+}
+END_TEST
+
 START_TEST(test_seed_changes_results)
 {
     char other[1024];
@@ -170,6 +209,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("train");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_threads_bit_identical);
+    tcase_add_test(tc, test_batchnorm_threads_bit_identical);
     tcase_add_test(tc, test_seed_changes_results);
     tcase_add_test(tc, test_nan_stops_training);
     tcase_add_test(tc, test_fashion_mnist_subset);

@@ -59,6 +59,9 @@ struct nn_node {
     size_t size;                     /* h * w * c */
     size_t n_params, n_weights;      /* weights first, then biases */
     size_t param_off;                /* offset into graph params/grads */
+    size_t n_state, state_off;       /* non-trainable values (batch normalization's
+                                        moving statistics) at params + state_off,
+                                        after every trainable parameter */
     int fan_in, fan_out;             /* for initializers */
     int kernel_init, bias_init;      /* enum nn_init */
     size_t scratch_per_sample;       /* floats of scratch per batch row */
@@ -86,9 +89,12 @@ struct nn_graph {
     struct nn_node *nodes;          /* nodes[0] is the input */
     int *order;                     /* topological order of nodes 1..n-1 */
     int output;                     /* the node whose output is the prediction */
-    size_t n_params;
+    size_t n_params;                /* trainable parameters, then non-trainable state */
+    size_t n_trainable;             /* params[0..n_trainable): what the optimizer updates */
     float *params;                  /* n_params */
-    float *chunk_grads;             /* NN_MAX_CHUNKS x n_params: each chunk's gradients */
+    float *chunk_grads;             /* NN_MAX_CHUNKS x n_params: each chunk's gradients
+                                       (at a node's state_off: what its forward recorded
+                                       for after_step) */
     int max_batch;
     int n_slots, slot_rows;
     struct nn_slot *slots;

@@ -84,18 +84,29 @@ struct nn_layer_ops {
     void (*init)(const struct nn_node *n, float *params, uint64_t seed);
     void (*forward)(const struct nn_node *n, struct nn_exec *x);
     void (*backward)(const struct nn_node *n, struct nn_exec *x);
+    /* Optional, for kinds with non-trainable state (n_state values at
+     * state_off, after every trainable parameter; the optimizer never
+     * updates them, checkpoints keep them): init_state sets it up;
+     * after_step runs once per training step of B rows, after the
+     * optimizer, and updates it from what forward recorded in each chunk's
+     * block at state_off (g->chunk_grads + c * g->n_params + state_off, for
+     * the nn_graph_chunks(B) chunks, read in chunk order). */
+    void (*init_state)(const struct nn_node *n, float *state);
+    void (*after_step)(const struct nn_node *n, struct nn_graph *g, int B);
 };
 
 enum nn_layer_kind {
     NN_LAYER_DENSE, NN_LAYER_CONV2D, NN_LAYER_MAXPOOL2D, NN_LAYER_AVGPOOL2D,
     NN_LAYER_FLATTEN, NN_LAYER_DROPOUT, NN_LAYER_ACTIVATION,
     NN_LAYER_ADD, NN_LAYER_CONCATENATE, NN_LAYER_GLOBAL_AVGPOOL2D,
+    NN_LAYER_BATCHNORM,
     NN_LAYER_COUNT
 };
 
 extern const struct nn_layer_ops nn_layer_dense, nn_layer_conv2d, nn_layer_maxpool2d,
     nn_layer_avgpool2d, nn_layer_flatten, nn_layer_dropout, nn_layer_activation;
 extern const struct nn_layer_ops nn_layer_add, nn_layer_concatenate, nn_layer_global_avgpool2d;
+extern const struct nn_layer_ops nn_layer_batchnorm;
 
 /* All kinds, indexed by enum nn_layer_kind. */
 extern const struct nn_layer_ops *const nn_layer_kinds[NN_LAYER_COUNT];

@@ -90,6 +90,12 @@ void nn_train_step(struct nn_graph *g, const struct nn_spec *s, struct nn_optim 
                    const struct nn_dataset *ds, const size_t *idx, int B,
                    struct nn_pool *pool, uint64_t step, struct nn_metric_sums *sums);
 
+/* The optimizer of g's training: its state covers the whole parameter
+ * block (checkpoints save it so), its updates only the trainable prefix
+ * g->n_trainable; non-trainable state changes through the nodes' after_step
+ * alone.  0, or -1 when out of memory. */
+int nn_train_optim_init(struct nn_optim *o, const struct nn_graph *g, const struct nn_spec *s);
+
 /* The node-level passes of one chunk, for tests and benchmarks: forward
  * through the graph order, and backward in reverse (skip_output: leave out
  * the output node, whose gradient was fused into the loss). */

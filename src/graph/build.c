@@ -169,7 +169,7 @@ int nn_graph_build(struct nn_graph *g, const struct nn_spec *s, struct nn_diag *
         if (n->ops->infer(n, g, d)) break;
         n->size = (size_t)n->h * n->w * n->c;
         if (n->h < 1 || n->w < 1 || n->c < 1 || n->size > NN_MAX_ELEMS ||
-            n->n_params > NN_MAX_ELEMS) {
+            n->n_params > NN_MAX_ELEMS || n->n_state > NN_MAX_ELEMS) {
             nn_diag_error(d, n->mark, "layer '%s' would have an output of [%d, %d, %d] and %zu "
                           "parameters (%.3g GB); nnrun accepts at most %zu of each", n->name,
                           n->h, n->w, n->c, n->n_params, 4e-9 * (double)n->n_params,
@@ -187,6 +187,13 @@ int nn_graph_build(struct nn_graph *g, const struct nn_spec *s, struct nn_diag *
     }
     free(req);
     if (d->n_errors > before) goto fail;
+    /* non-trainable state after every trainable parameter */
+    g->n_trainable = off;
+    for (int k = 0; k < g->n_nodes - 1; k++) {
+        struct nn_node *n = &g->nodes[g->order[k]];
+        n->state_off = off;
+        off += n->n_state;
+    }
     g->n_params = off;
 
     /* the last consumer of a tensor (first in backward) overwrites its gradient;
@@ -330,6 +337,7 @@ void nn_graph_init_params(struct nn_graph *g, uint64_t seed)
     for (int v = 1; v < g->n_nodes; v++) {
         const struct nn_node *n = &g->nodes[v];
         if (n->n_params && n->ops->init) n->ops->init(n, g->params + n->param_off, seed);
+        if (n->n_state && n->ops->init_state) n->ops->init_state(n, g->params + n->state_off);
     }
 }
 

@@ -15,8 +15,9 @@ const struct nn_layer_ops *const nn_layer_kinds[NN_LAYER_COUNT] = {
     [NN_LAYER_ADD] = &nn_layer_add,
     [NN_LAYER_CONCATENATE] = &nn_layer_concatenate,
     [NN_LAYER_GLOBAL_AVGPOOL2D] = &nn_layer_global_avgpool2d,
+    [NN_LAYER_BATCHNORM] = &nn_layer_batchnorm,
 };
-static_assert(NN_LAYER_COUNT == 10, "add the new kind to nn_layer_kinds");
+static_assert(NN_LAYER_COUNT == 11, "add the new kind to nn_layer_kinds");
 
 const struct nn_layer_ops *nn_layer_find(const char *name)
 {

@@ -40,7 +40,7 @@ int nn_bench(struct nn_graph *g, const struct nn_spec *s, int threads, int steps
     ds.labels = malloc(ds.n);
     size_t *idx = malloc(ds.n * sizeof *idx);
     struct nn_optim o;
-    if (!ds.images || !ds.labels || !idx || nn_optim_init(&o, &s->train.optim, g->n_params)) {
+    if (!ds.images || !ds.labels || !idx || nn_train_optim_init(&o, g, s)) {
         snprintf(err, n_err, "out of memory for the benchmark's data");
         free(ds.images), free(ds.labels), free(idx);
         nn_pool_free(pool);
@@ -77,7 +77,10 @@ int nn_bench(struct nn_graph *g, const struct nn_spec *s, int threads, int steps
         }
     }
     fprintf(f, "%s: batch %d, %d timed batches, 1 thread per layer\n", s->name, B, steps);
-    fprintf(f, "%-24s %-10s %10s %10s %12s %9s\n", "layer", "kind", "fwd ms", "bwd ms",
+    int wk = 10;   /* the kind column fits the longest kind name */
+    for (int v = 1; v < g->n_nodes; v++)
+        if ((int)strlen(kind_name(&g->nodes[v])) > wk) wk = (int)strlen(kind_name(&g->nodes[v]));
+    fprintf(f, "%-24s %-*s %10s %10s %12s %9s\n", "layer", wk, "kind", "fwd ms", "bwd ms",
             "MFLOP/batch", "GFLOP/s");
     double tf = 0, tb = 0;
     for (int k = 0; k < g->n_nodes - 1; k++) {
@@ -85,13 +88,13 @@ int nn_bench(struct nn_graph *g, const struct nn_spec *s, int threads, int steps
         const struct nn_node *n = &g->nodes[v];
         double mf = (double)nn_node_train_flops(n) * B / 1e6;
         double t = (fwd[v] + bwd[v]) / steps;
-        fprintf(f, "%-24s %-10s %10.3f %10.3f %12.2f %9.2f\n", n->name, kind_name(n),
+        fprintf(f, "%-24s %-*s %10.3f %10.3f %12.2f %9.2f\n", n->name, wk, kind_name(n),
                 1e3 * fwd[v] / steps, 1e3 * bwd[v] / steps, mf, t > 0 ? mf / 1e3 / t : 0.0);
         tf += fwd[v] / steps;
         tb += bwd[v] / steps;
     }
     double mf_total = (double)nn_graph_train_flops(g) * B / 1e6;
-    fprintf(f, "%-24s %-10s %10.3f %10.3f %12.2f %9.2f\n", "total", "", 1e3 * tf, 1e3 * tb,
+    fprintf(f, "%-24s %-*s %10.3f %10.3f %12.2f %9.2f\n", "total", wk, "", 1e3 * tf, 1e3 * tb,
             mf_total, mf_total / 1e3 / (tf + tb));
 
     /* 2. whole training steps on the pool */

@@ -124,6 +124,20 @@ void nn_train_step(struct nn_graph *g, const struct nn_spec *s, struct nn_optim 
     run_batch(&j, pool, sums);
     /* the optimizer adds the chunks' gradients in chunk order as it goes */
     nn_optim_step(o, g->params, g->chunk_grads, j.n_chunks, g->n_params, pool);
+    /* then the nodes with state update it from the chunks' records */
+    for (int k = 0; k < g->n_nodes - 1; k++) {
+        const struct nn_node *n = &g->nodes[g->order[k]];
+        if (n->ops->after_step) n->ops->after_step(n, g, B);
+    }
+}
+
+int nn_train_optim_init(struct nn_optim *o, const struct nn_graph *g, const struct nn_spec *s)
+{
+    /* the state arrays span the whole parameter block, as checkpoints store
+     * them, but the updates cover only the trainable prefix */
+    if (nn_optim_init(o, &s->train.optim, g->n_params)) return -1;
+    o->n = g->n_trainable;
+    return 0;
 }
 
 static void shuffle(size_t *idx, size_t n, uint64_t seed, int epoch)
@@ -175,7 +189,7 @@ int nn_trainer_init(struct nn_trainer *t, struct nn_graph *g, const struct nn_sp
     t->s = s;
     t->train = train;
     t->idx = malloc(train->n * sizeof *t->idx);
-    if (!t->idx || nn_optim_init(&t->o, &s->train.optim, g->n_params)) {
+    if (!t->idx || nn_train_optim_init(&t->o, g, s)) {
         free(t->idx);
         snprintf(err, n_err, "out of memory for the optimizer state (%zu parameters)",
                  g->n_params);
