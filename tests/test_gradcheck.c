@@ -279,7 +279,8 @@ START_TEST(test_batchnorm_moving_statistics)
     size_t idx[NS];
     for (int i = 0; i < NS; i++) images[2 * i] = (uint8_t)i, images[2 * i + 1] = 7,
                                  labels[i] = (uint8_t)(i % 2), idx[i] = (size_t)i;
-    struct nn_dataset ds = {images, labels, NS, 1, 1, 2, 2};
+    struct nn_dataset ds = {.images = images, .labels = labels, .n = NS, .h = 1, .w = 1, .c = 2,
+                            .n_classes = 2};
     struct nn_optim o;
     ck_assert_int_eq(nn_train_optim_init(&o, &g, s), 0);
     ck_assert_uint_eq(o.n, g.n_trainable);
