@@ -19,6 +19,10 @@ struct nn_dataset {
     size_t n;          /* number of samples */
     int h, w, c;       /* per-sample shape; an IDX file of rank 3 has c = 1 */
     int n_classes;     /* 1 + the largest label seen (at least the spec's classes) */
+    /* Standardization (data.standardize), per channel: an input is
+     * byte * scale[ch] + shift[ch].  NULL (the default): byte / divide_by.
+     * Owned by the data set (malloc'd, c floats each). */
+    float *scale, *shift;
 };
 
 /* The four files of an MNIST-format data set. */
@@ -45,6 +49,26 @@ int nn_idx_write(const char *path, const uint8_t *data, int rank,
 int nn_dataset_load(struct nn_dataset *ds, const char *images_path,
                     const char *labels_path, int n_classes, char *err,
                     size_t n_err);
+
+/* Loads a CSV file of samples: one line per sample, a label column (label_column,
+ * from 0) and h * w * c pixel columns (integers 0..255, NHWC order), comma
+ * separated; the first line is skipped when header is set.  Blank lines are
+ * skipped, "\r\n" line ends accepted, the file may be gzipped.  Errors name
+ * the file and line: a field that is not an integer, a wrong column count, a
+ * pixel outside 0..255, a label outside n_classes (n_classes <= 0: no check). */
+int nn_csv_load(struct nn_dataset *ds, const char *path, int label_column, int header,
+                int h, int w, int c, int n_classes, char *err, size_t n_err);
+
+/* Per-channel mean and standard deviation of the inputs byte / divide_by
+ * over all of ds (mean[c], std[c] for c < ds->c).  Exact integer sums, so
+ * the result depends on the bytes only.  std is the population standard
+ * deviation, at least 1e-7 (Keras' Normalization floors it the same way). */
+void nn_dataset_channel_stats(const struct nn_dataset *ds, double divide_by, double *mean,
+                              double *std);
+
+/* Sets ds->scale, ds->shift so that inputs become (byte / divide_by - mean[ch]) / std[ch]. */
+void nn_dataset_standardize(struct nn_dataset *ds, double divide_by, const double *mean,
+                            const double *std);
 
 /* Keeps only the first n samples (no-op when n == 0 or n >= ds->n). */
 void nn_dataset_truncate(struct nn_dataset *ds, size_t n);

@@ -116,6 +116,17 @@ struct nn_optim_spec {
     int nesterov;
 };
 
+/* data.augment: random changes to each training sample, drawn on the fly
+ * with the spec's seed (src/data/augment.c); never at evaluation. */
+struct nn_augment_spec {
+    int flip_horizontal;        /* mirror left-right with probability 1/2 */
+    int translate;              /* shift by up to this many pixels each way; 0 = off */
+    float erase;                /* probability of random erasing; 0 = off */
+};
+
+enum nn_data_format { NN_DATA_IDX, NN_DATA_CSV, NN_DATA_FORMAT_COUNT };
+extern const char *const nn_data_format_names[NN_DATA_FORMAT_COUNT];
+
 struct nn_data_spec {
     char *dataset;              /* "fashion_mnist", or NULL with explicit paths */
     char *train_images, *train_labels, *test_images, *test_labels;
@@ -123,6 +134,14 @@ struct nn_data_spec {
     int train_samples, test_samples;   /* first N only; 0 = all */
     int classes;
     float validation_split;     /* the last fraction of the training samples */
+    int standardize;            /* per-channel (x - mean) / std of the training set */
+    struct nn_augment_spec augment;
+    int format;                 /* enum nn_data_format */
+    char *train, *test;         /* CSV files (format csv) */
+    int label_column;           /* CSV: the label's column, from 0 */
+    int header;                 /* CSV: the first line is a header */
+    int image_shape[3];         /* CSV: H, W, C of one sample; 0s: model.input */
+    struct nn_mark format_mark;
 };
 
 /* What early stopping watches: the training set's running means or the

@@ -54,9 +54,16 @@ int cli_load_model(const struct cli *c, const char *spec_path, struct nn_spec **
 
 /* Loads the data the spec names: train (minus the validation split), the
  * validation split (val->n == 0 without one) and test; checks them against
- * the spec.  0, EXIT_RUNTIME (files) or EXIT_USAGE (mismatch with the spec). */
+ * the spec.  With data.standardize, all three get the per-channel scaling of
+ * the training samples (train after the split).  Files are IDX or CSV
+ * (data.format).  0, EXIT_RUNTIME (files) or EXIT_USAGE (mismatch with the spec). */
 int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
                   struct nn_dataset *test);
+
+/* With data.standardize: loads the training data as cli_load_data does and
+ * gives ds (of the same shape) the training set's per-channel scaling, so
+ * predictions use the numbers training used.  0 or cli_load_data's status. */
+int cli_standardize_like_training(const struct nn_spec *s, struct nn_dataset *ds);
 
 /* The data set's class names (Fashion-MNIST's, or "0", "1", ...). */
 const char *cli_class_name(const struct nn_spec *s, int k, char *buf, size_t n);

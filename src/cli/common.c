@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "nnrun/diag.h"
+#include "nnrun/util.h"
 
 static const char usage[] =
     "usage: nnrun [train] SPEC [options]     train the spec's model, then evaluate it\n"
@@ -209,32 +210,63 @@ int cli_load_model(const struct cli *c, const char *path, struct nn_spec **spec,
     return *spec ? 0 : EXIT_USAGE;
 }
 
-int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
-                  struct nn_dataset *test)
+/* The training and test sets the spec names, as files (IDX or CSV);
+ * paths[0], paths[1] get the training and test images' file names. */
+static int load_sets(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *test,
+                     char paths[2][1024])
 {
     char err[2048];
+    const struct nn_data_spec *d = &s->data;
+    if (d->format == NN_DATA_CSV) {
+        const int *shape = d->image_shape[0] ? d->image_shape : s->input;
+        snprintf(paths[0], 1024, "%s", d->train);
+        snprintf(paths[1], 1024, "%s", d->test);
+        if (nn_csv_load(train, d->train, d->label_column, d->header, shape[0], shape[1],
+                        shape[2], d->classes, err, sizeof err)) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            return EXIT_RUNTIME;
+        }
+        if (nn_csv_load(test, d->test, d->label_column, d->header, shape[0], shape[1],
+                        shape[2], d->classes, err, sizeof err)) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            nn_dataset_free(train);
+            return EXIT_RUNTIME;
+        }
+        return 0;
+    }
     struct nn_data_paths p;
-    memset(val, 0, sizeof *val);
-    if (s->data.dataset) {
+    if (d->dataset) {
         if (nn_fashion_mnist_find(&p, err, sizeof err)) {
             fprintf(stderr, "nnrun: error: %s\n", err);
             return EXIT_RUNTIME;
         }
     } else {
-        snprintf(p.train_images, sizeof p.train_images, "%s", s->data.train_images);
-        snprintf(p.train_labels, sizeof p.train_labels, "%s", s->data.train_labels);
-        snprintf(p.test_images, sizeof p.test_images, "%s", s->data.test_images);
-        snprintf(p.test_labels, sizeof p.test_labels, "%s", s->data.test_labels);
+        snprintf(p.train_images, sizeof p.train_images, "%s", d->train_images);
+        snprintf(p.train_labels, sizeof p.train_labels, "%s", d->train_labels);
+        snprintf(p.test_images, sizeof p.test_images, "%s", d->test_images);
+        snprintf(p.test_labels, sizeof p.test_labels, "%s", d->test_labels);
     }
-    if (nn_dataset_load(train, p.train_images, p.train_labels, s->data.classes, err, sizeof err)) {
+    snprintf(paths[0], 1024, "%s", p.train_images);
+    snprintf(paths[1], 1024, "%s", p.test_images);
+    if (nn_dataset_load(train, p.train_images, p.train_labels, d->classes, err, sizeof err)) {
         fprintf(stderr, "nnrun: error: %s\n", err);
         return EXIT_RUNTIME;
     }
-    if (nn_dataset_load(test, p.test_images, p.test_labels, s->data.classes, err, sizeof err)) {
+    if (nn_dataset_load(test, p.test_images, p.test_labels, d->classes, err, sizeof err)) {
         fprintf(stderr, "nnrun: error: %s\n", err);
         nn_dataset_free(train);
         return EXIT_RUNTIME;
     }
+    return 0;
+}
+
+int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
+                  struct nn_dataset *test)
+{
+    char paths[2][1024];
+    memset(val, 0, sizeof *val);
+    int rc = load_sets(s, train, test, paths);
+    if (rc) return rc;
     nn_dataset_truncate(train, (size_t)s->data.train_samples);
     nn_dataset_truncate(test, (size_t)s->data.test_samples);
     struct nn_diag d;
@@ -242,10 +274,10 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
     if (train->h != s->input[0] || train->w != s->input[1] || train->c != s->input[2])
         nn_diag_error(&d, s->input_mark, "model input [%d, %d, %d] does not match the images of "
                       "%s, which are [%d, %d, %d]", s->input[0], s->input[1], s->input[2],
-                      p.train_images, train->h, train->w, train->c);
+                      paths[0], train->h, train->w, train->c);
     else if (test->h != train->h || test->w != train->w || test->c != train->c)
         nn_diag_error(&d, s->input_mark, "test images %s are [%d, %d, %d], training images "
-                      "[%d, %d, %d]", p.test_images, test->h, test->w, test->c, train->h,
+                      "[%d, %d, %d]", paths[1], test->h, test->w, test->c, train->h,
                       train->w, train->c);
     /* Keras' validation_split: the last fraction of the samples, before shuffling */
     size_t n_val = (size_t)((double)train->n * s->data.validation_split);
@@ -267,7 +299,38 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
         nn_dataset_free(test);
         return EXIT_USAGE;
     }
+    if (s->data.standardize) {
+        /* statistics of the training samples only (after the split), recomputed
+         * from the same bytes by every command, so eval and predict use the
+         * numbers training used */
+        double *mean = nn_xmalloc((size_t)train->c * sizeof *mean);
+        double *std = nn_xmalloc((size_t)train->c * sizeof *std);
+        nn_dataset_channel_stats(train, s->data.divide_by, mean, std);
+        nn_dataset_standardize(train, s->data.divide_by, mean, std);
+        if (val->n) nn_dataset_standardize(val, s->data.divide_by, mean, std);
+        nn_dataset_standardize(test, s->data.divide_by, mean, std);
+        free(mean);
+        free(std);
+    }
     return 0;
+}
+
+int cli_standardize_like_training(const struct nn_spec *s, struct nn_dataset *ds)
+{
+    if (!s->data.standardize) return 0;
+    struct nn_dataset train = {0}, val = {0}, test = {0};
+    int rc = cli_load_data(s, &train, &val, &test);
+    if (!rc) {
+        NN_ASSERT(train.c == ds->c);
+        free(ds->scale);
+        free(ds->shift);
+        ds->scale = train.scale, ds->shift = train.shift;   /* taken over */
+        train.scale = train.shift = NULL;
+    }
+    nn_dataset_free(&train);
+    nn_dataset_free(&val);
+    nn_dataset_free(&test);
+    return rc;
 }
 
 const char *cli_class_name(const struct nn_spec *s, int k, char *buf, size_t n)

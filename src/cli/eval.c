@@ -160,6 +160,8 @@ int cmd_predict(int argc, char **argv, int first)
         rc = EXIT_RUNTIME;
         goto out_data;
     }
+    rc = cli_standardize_like_training(s, &ds);   /* data.standardize: training's numbers */
+    if (rc) goto out_data;
     ds.labels = nn_xcalloc(ds.n ? ds.n : 1, 1);   /* unknown: the loss is not reported */
     uint8_t *pred = nn_xmalloc(ds.n ? ds.n : 1);
     float *prob = nn_xmalloc((ds.n ? ds.n : 1) * sizeof *prob);

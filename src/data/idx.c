@@ -6,6 +6,7 @@
  * buffer in large chunks, and no partial result survives an error. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,7 +381,51 @@ void nn_dataset_split(struct nn_dataset *ds, struct nn_dataset *tail, size_t n)
     tail->labels = nn_xmalloc(tail->n);
     memcpy(tail->images, ds->images + n * sample, tail->n * sample);
     memcpy(tail->labels, ds->labels + n, tail->n);
+    if (ds->scale) {   /* the tail gets its own copy of the standardization */
+        tail->scale = nn_xmalloc((size_t)ds->c * sizeof *tail->scale);
+        tail->shift = nn_xmalloc((size_t)ds->c * sizeof *tail->shift);
+        memcpy(tail->scale, ds->scale, (size_t)ds->c * sizeof *tail->scale);
+        memcpy(tail->shift, ds->shift, (size_t)ds->c * sizeof *tail->shift);
+    }
     nn_dataset_truncate(ds, n);
+}
+
+void nn_dataset_channel_stats(const struct nn_dataset *ds, double divide_by, double *mean,
+                              double *std)
+{
+    const size_t c = (size_t)ds->c, per = (size_t)ds->h * (size_t)ds->w;
+    for (size_t ch = 0; ch < c; ch++) {
+        /* exact: at most 4 GiB of bytes, so the sums fit in 64 bits */
+        uint64_t sum = 0, sq = 0;
+        for (size_t i = 0; i < ds->n; i++) {
+            const uint8_t *p = ds->images + i * per * c + ch;
+            for (size_t k = 0; k < per; k++) {
+                const uint64_t v = p[k * c];
+                sum += v;
+                sq += v * v;
+            }
+        }
+        const double cnt = (double)ds->n * (double)per;
+        const double m = cnt > 0 ? (double)sum / cnt : 0;
+        double var = cnt > 0 ? (double)sq / cnt - m * m : 0;
+        if (var < 0) var = 0;
+        mean[ch] = m / divide_by;
+        std[ch] = sqrt(var) / divide_by;
+        if (!(std[ch] >= 1e-7)) std[ch] = 1e-7;
+    }
+}
+
+void nn_dataset_standardize(struct nn_dataset *ds, double divide_by, const double *mean,
+                            const double *std)
+{
+    free(ds->scale);
+    free(ds->shift);
+    ds->scale = nn_xmalloc((size_t)ds->c * sizeof *ds->scale);
+    ds->shift = nn_xmalloc((size_t)ds->c * sizeof *ds->shift);
+    for (int ch = 0; ch < ds->c; ch++) {
+        ds->scale[ch] = (float)(1.0 / (divide_by * std[ch]));
+        ds->shift[ch] = (float)(-mean[ch] / std[ch]);
+    }
 }
 
 void nn_dataset_free(struct nn_dataset *ds)
@@ -388,5 +433,7 @@ void nn_dataset_free(struct nn_dataset *ds)
     if (!ds) return;
     free(ds->images);
     free(ds->labels);
+    free(ds->scale);
+    free(ds->shift);
     memset(ds, 0, sizeof *ds);
 }

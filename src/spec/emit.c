@@ -102,6 +102,40 @@ static void put_layer(struct buf *b, const struct nn_layer_spec *L)
     put(b, "}\n");
 }
 
+/* Keys added to `data` after run records existed are written only when in
+ * use (CSV keys with format csv, standardize when true, augment when any of
+ * it is on), so a spec without them resolves to the same text as before and
+ * the checkpoints tied to its hash still load. */
+static int data_key_written(const struct nn_data_spec *d, const char *key)
+{
+    static const char *const csv_only[] = {"format", "label_column", "header"};
+    for (size_t i = 0; i < sizeof csv_only / sizeof csv_only[0]; i++)
+        if (!strcmp(key, csv_only[i])) return d->format == NN_DATA_CSV;
+    if (!strcmp(key, "standardize")) return d->standardize;
+    return 1;
+}
+
+static void put_data(struct buf *b, const struct nn_spec *s)
+{
+    const struct nn_data_spec *d = &s->data;
+    put(b, "data: {");
+    int w = 0;
+    for (int i = 0; i < nn_spec_n_data_keys; i++)
+        if (data_key_written(d, nn_spec_data_keys[i].key))
+            w = put_table(b, &nn_spec_data_keys[i], 1, d, w, NULL);
+    if (d->format == NN_DATA_CSV) {
+        const int *shape = d->image_shape[0] ? d->image_shape : s->input;
+        put(b, ", image_shape: [%d, %d, %d]", shape[0], shape[1], shape[2]);
+    }
+    const struct nn_augment_spec *a = &d->augment;
+    if (a->flip_horizontal || a->translate || a->erase > 0) {
+        put(b, ", augment: {");
+        put_table(b, nn_spec_augment_keys, nn_spec_n_augment_keys, a, 0, NULL);
+        put(b, "}");
+    }
+    put(b, "}\n");
+}
+
 char *nn_spec_to_yaml(const struct nn_spec *s)
 {
     struct buf b = {nn_xmalloc(1024), 0, 1024};
@@ -110,9 +144,8 @@ char *nn_spec_to_yaml(const struct nn_spec *s)
     put(&b, "name: ");
     put_str(&b, s->name);
     put(&b, "\nseed: %llu\n", (unsigned long long)s->seed);
-    put(&b, "data: {");
-    put_table(&b, nn_spec_data_keys, nn_spec_n_data_keys, &s->data, 0, NULL);
-    put(&b, "}\nmodel:\n  input: [%d, %d, %d]\n  layers:\n", s->input[0], s->input[1],
+    put_data(&b, s);
+    put(&b, "model:\n  input: [%d, %d, %d]\n  layers:\n", s->input[0], s->input[1],
         s->input[2]);
     for (int i = 0; i < s->n_layers; i++) put_layer(&b, &s->layers[i]);
     const struct nn_train_spec *t = &s->train;

@@ -315,15 +315,99 @@ const struct nn_arg_desc nn_spec_data_keys[] = {
     {"validation_split", NN_ARG_FLOAT, DOFF(validation_split), 0, 0, 1, 1, 0, NULL, 0,
      "hold out this fraction of the training samples (the last ones, as Keras does) "
      "for validation"},
+    {"standardize", NN_ARG_BOOL, DOFF(standardize), 0, 0, 1, 0, 0, NULL, 0,
+     "inputs become (pixel / divide_by - mean) / std, per channel, with the training set's "
+     "mean and standard deviation"},
+    {"format", NN_ARG_ENUM, DOFF(format), 0, 0, 0, 0, NN_DATA_IDX, nn_data_format_names,
+     NN_DATA_FORMAT_COUNT, "idx (four IDX files or a known data set) or csv (train and test)"},
+    {"train", NN_ARG_STRING, DOFF(train), 0, 0, 0, 0, 0, NULL, 0,
+     "CSV file of training samples (format csv)"},
+    {"test", NN_ARG_STRING, DOFF(test), 0, 0, 0, 0, 0, NULL, 0,
+     "CSV file of test samples (format csv)"},
+    {"label_column", NN_ARG_INT, DOFF(label_column), 0, 0, 16777216, 0, 0, NULL, 0,
+     "CSV: the label's column, counted from 0"},
+    {"header", NN_ARG_BOOL, DOFF(header), 0, 0, 1, 0, 1, NULL, 0,
+     "CSV: the first line is a header, not a sample"},
 };
 const int nn_spec_n_data_keys = NCHOICES(nn_spec_data_keys);
+
+const char *const nn_data_format_names[NN_DATA_FORMAT_COUNT] = {"idx", "csv"};
+
+#define AOFF(f) offsetof(struct nn_augment_spec, f)
+const struct nn_arg_desc nn_spec_augment_keys[] = {
+    {"flip_horizontal", NN_ARG_BOOL, AOFF(flip_horizontal), 0, 0, 1, 0, 0, NULL, 0,
+     "mirror each training image left-right with probability 1/2"},
+    {"translate", NN_ARG_INT, AOFF(translate), 0, 0, 65536, 0, 0, NULL, 0,
+     "shift each training image by up to this many pixels each way, padding with 0"},
+    {"erase", NN_ARG_FLOAT, AOFF(erase), 0, 0, 1, 0, 0, NULL, 0,
+     "probability of erasing a random rectangle of a training image (random erasing)"},
+};
+const int nn_spec_n_augment_keys = NCHOICES(nn_spec_augment_keys);
+
+/* data.image_shape: [h, w, c], [h, w] or [features], as model.input. */
+static void parse_image_shape(struct nn_diag *d, const struct nn_ynode *n, int *shape)
+{
+    if (n->kind != NN_Y_SEQ || n->n < 1 || n->n > 3) {
+        nn_diag_error(d, n->mark, "data: 'image_shape' must be a list [height, width, "
+                      "channels], [height, width] or [features], found %s", describe(n));
+        return;
+    }
+    int v[3] = {1, 1, 1}, ok = 1;
+    const int first = n->n == 1 ? 2 : 0;
+    for (int i = 0; i < n->n; i++) {
+        long long x;
+        if (scalar_long(n->items[i], &x) || x < 1 || x > 65536) {
+            nn_diag_error(d, n->items[i]->mark, "data: 'image_shape' sizes must be integers "
+                          "from 1 to 65536, found %s", describe(n->items[i]));
+            ok = 0;
+        } else {
+            v[first + i] = (int)x;
+        }
+    }
+    if (ok) memcpy(shape, v, sizeof v);
+}
 
 static void parse_data(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
 {
     struct nn_data_spec *v = &s->data;
-    parse_table(d, n, "data", nn_spec_data_keys, nn_spec_n_data_keys, v, (struct extra_keys){0});
+    static const char *const data_extra[] = {"augment", "image_shape"};
+    parse_table(d, n, "data", nn_spec_data_keys, nn_spec_n_data_keys, v,
+                (struct extra_keys){data_extra, NCHOICES(data_extra)});
+    const struct nn_ynode *au = nn_ymap_get(n, "augment");
+    parse_table(d, au && !is_null(au) ? au : NULL, "augment", nn_spec_augment_keys,
+                nn_spec_n_augment_keys, &v->augment, (struct extra_keys){0});
+    const struct nn_ynode *shape = nn_ymap_get(n, "image_shape");
+    if (shape) parse_image_shape(d, shape, v->image_shape);
     int n_paths = !!v->train_images + !!v->train_labels + !!v->test_images + !!v->test_labels;
     struct nn_mark m = n ? n->mark : (struct nn_mark){0, 0, 0};
+    const struct nn_ynode *fmt = nn_ymap_get(n, "format");
+    v->format_mark = fmt ? fmt->mark : m;
+    if (v->format == NN_DATA_CSV) {
+        /* CSV: train and test, no IDX files, no known data set */
+        static const char *const idx_keys[] = {"dataset", "train_images", "train_labels",
+                                               "test_images", "test_labels"};
+        for (int i = 0; i < NCHOICES(idx_keys); i++) {
+            const struct nn_ynode *k = nn_ymap_get(n, idx_keys[i]);
+            if (k)
+                nn_diag_error(d, k->mark, "data: '%s' is for IDX data; with format csv give "
+                              "'train' and 'test' CSV files", idx_keys[i]);
+        }
+        if (!v->train || !v->test)
+            nn_diag_error(d, v->format_mark, "data: format csv needs 'train' and 'test' "
+                          "(CSV files: a label column and one column per pixel)%s",
+                          v->train ? "; 'test' is missing" : v->test ? "; 'train' is missing"
+                                                                     : "");
+        return;
+    }
+    static const char *const csv_keys[] = {"train", "test", "label_column", "header",
+                                           "image_shape"};
+    for (int i = 0; i < NCHOICES(csv_keys); i++) {
+        const struct nn_ynode *k = nn_ymap_get(n, csv_keys[i]);
+        if (k)
+            nn_diag_error(d, k->mark, "data: '%s' applies to CSV files only; add 'format: csv' "
+                          "(or, for IDX files, use train_images, train_labels, test_images, "
+                          "test_labels)", csv_keys[i]);
+    }
     if (v->dataset) {
         const struct nn_ynode *dn = nn_ymap_get(n, "dataset");
         if (find_choice(v->dataset, dataset_names, NCHOICES(dataset_names)) < 0)
@@ -771,6 +855,13 @@ struct nn_spec *nn_spec_from_tree(const struct nn_ynode *root, const char *path,
     const struct nn_ynode *model = nn_ymap_get(root, "model");
     if (!model) nn_diag_error(d, root->mark, "missing required section 'model' (input and layers)");
     else parse_model(d, model, s);
+    const struct nn_ynode *au = nn_ymap_get(nn_ymap_get(root, "data"), "augment");
+    const struct nn_augment_spec *ag = &s->data.augment;
+    if (au && (ag->flip_horizontal || ag->translate || ag->erase > 0) && s->input[0] == 1 &&
+        s->input[1] == 1)
+        nn_diag_error(d, au->mark, "data: augment moves pixels within an image; model.input "
+                      "[%d] has no height and width (write it as [height, width, channels])",
+                      s->input[2]);
     const struct nn_ynode *train = nn_ymap_get(root, "train");
     if (!train) nn_diag_error(d, root->mark, "missing required section 'train' (loss, optimizer, "
                               "metrics, epochs, batch_size)");
@@ -818,6 +909,8 @@ void nn_spec_free(struct nn_spec *s)
     free(s->data.train_labels);
     free(s->data.test_images);
     free(s->data.test_labels);
+    free(s->data.train);
+    free(s->data.test);
     free(s->name);
     free(s->path);
     free(s);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nnrun/augment.h"
 #include "nnrun/layer.h"
 #include "nnrun/optim.h"
 #include "nnrun/parallel.h"
@@ -55,17 +56,19 @@ static void run_chunks(void *ctx, size_t c0, size_t c1)
     const struct nn_spec *s = j->s;
     struct nn_slot *slot = &g->slots[nn_pool_thread()];
     const struct nn_node *in = &g->nodes[0], *out = &g->nodes[g->output];
-    const float scale = 1.0f / s->data.divide_by;
+    struct nn_input_map map;
+    nn_input_map_init(&map, s, j->ds, j->training, j->step);
+    NN_ASSERT((size_t)map.h * (size_t)map.w * (size_t)map.c == in->size);
     for (size_t c = c0; c < c1; c++) {
         const int r0 = nn_chunk_start(j->B, j->n_chunks, (int)c);
         const int rows = nn_chunk_start(j->B, j->n_chunks, (int)c + 1) - r0;
-        /* input rows <- bytes / divide_by; labels alongside */
+        /* input rows <- bytes / divide_by (or standardized), augmented when
+         * training, keyed by the row in the batch; labels alongside */
         float *xin = slot->t[0].out;
         for (int b = 0; b < rows; b++) {
             const size_t k = j->idx[r0 + b];
             const uint8_t *src = j->ds->images + k * in->size;
-            float *dst = xin + (size_t)b * in->size;
-            for (size_t i = 0; i < in->size; i++) dst[i] = (float)src[i] * scale;
+            nn_input_sample(&map, (uint64_t)(r0 + b), src, xin + (size_t)b * in->size);
             slot->labels[b] = j->ds->labels[k];
         }
         struct nn_exec x = {g, slot->t, rows, r0, j->training, g->params,
