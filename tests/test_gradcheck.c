@@ -365,6 +365,62 @@ START_TEST(test_loss_values)
 }
 END_TEST
 
+/* Label smoothing: hand-worked values, and the gradients (fused and not)
+ * against central differences of the smoothed loss. */
+START_TEST(test_label_smoothing)
+{
+    /* ls 0.2 over 2 classes: targets [0.9, 0.1] for class 0 */
+    const float p[B * 2] = {0.5f, 0.5f, 0.9f, 0.1f, 0.2f, 0.8f};
+    const uint8_t y0[B] = {0, 0, 0};
+    for (int k = 0; k < 2; k++) {   /* sparse and categorical: the same */
+        struct nn_metric_sums m = {0};
+        nn_loss_measure_smoothed(k ? NN_LOSS_CCE : NN_LOSS_SPARSE_CCE, p, y0, B, 2, 0.2f, &m);
+        const double want = log(2.0) - 0.9 * log(0.9) - 0.1 * log(0.1) - 0.9 * log(0.2) -
+                            0.1 * log(0.8);
+        ck_assert_double_eq_tol(m.loss, want, 1e-6);
+        ck_assert_double_eq(m.correct, 2);   /* accuracy sees the true labels */
+        float g[B * 2];
+        nn_loss_grad_smoothed(k ? NN_LOSS_CCE : NN_LOSS_SPARSE_CCE, p, y0, B, 2, B, 1, 0.2f, g);
+        /* fused: (p - [0.9, 0.1]) / 3 */
+        const float wg[B * 2] = {-0.4f / 3, 0.4f / 3, 0, 0, -0.7f / 3, 0.7f / 3};
+        for (int i = 0; i < B * 2; i++) ck_assert_float_eq_tol(g[i], wg[i], 1e-7f);
+    }
+    /* ls 0: exactly the unsmoothed functions */
+    {
+        struct nn_metric_sums a = {0}, b = {0};
+        nn_loss_measure_smoothed(NN_LOSS_SPARSE_CCE, p, y0, B, 2, 0, &a);
+        nn_loss_measure(NN_LOSS_SPARSE_CCE, p, y0, B, 2, &b);
+        ck_assert(a.loss == b.loss);
+    }
+    enum { C = 4 };
+    static const uint8_t y[B] = {2, 0, 3};
+    for (int k = 0; k < 2; k++)
+        for (int fused = 0; fused <= 1; fused++) {
+            float z[B * C], q[B * C], g[B * C];
+            t_fill(z, B * C, -2, 2, 50 + (uint64_t)k);
+            softmax(z, q, C);
+            nn_loss_grad_smoothed(k, q, y, B, C, B, fused, 0.1f, g);
+            const float h = 1e-3f;
+            for (int i = 0; i < B * C; i++) {
+                float v[B * C], r[B * C];
+                double l[2];
+                for (int sgn = 0; sgn < 2; sgn++) {
+                    memcpy(v, fused ? z : q, sizeof v);
+                    v[i] += sgn ? -h : h;
+                    if (fused) softmax(v, r, C);
+                    struct nn_metric_sums m = {0};
+                    nn_loss_measure_smoothed(k, fused ? r : v, y, B, C, 0.1f, &m);
+                    l[sgn] = m.loss / B;
+                }
+                double num = (l[0] - l[1]) / (2 * h);
+                ck_assert_msg(fabs(num - g[i]) < 2e-3 + 1e-2 * fabs(num),
+                              "loss %s fused %d element %d: numeric %g analytic %g",
+                              nn_loss_names[k], fused, i, num, g[i]);
+            }
+        }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("gradcheck");
@@ -375,6 +431,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_loss_values);
     tcase_add_test(tc, test_batchnorm_modes);
     tcase_add_test(tc, test_batchnorm_moving_statistics);
+    tcase_add_test(tc, test_label_smoothing);
     suite_add_tcase(s, tc);
     return s;
 }

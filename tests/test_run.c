@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "common.h"
 #include "nnrun/checkpoint.h"
@@ -53,8 +54,9 @@ START_TEST(test_ckpt_round_trip)
     struct nn_ckpt c = {.kind = NN_CKPT_TRAIN, .spec_hash = 0x0123456789abcdefULL,
                         .n_params = N, .n_state = 2, .epoch = 3, .batch = 17, .step = 617,
                         .optim_t = 617, .sums = {12.5, 300, 4.25, 400}, .epoch_seconds = 1.5,
-                        .best = 0.25, .best_epoch = 2, .wait = 1, .params = p,
-                        .state = {s1, s2}};
+                        .best = 0.25, .best_epoch = 2, .wait = 1, .lr = 0.00125f,
+                        .plateau_lr = 0.0025f, .plateau_best = -0.5, .plateau_wait = 3,
+                        .plateau_cooldown = 4, .params = p, .state = {s1, s2}};
     char err[512];
     const char *f = path_in(tmpdir, "c.nnc");
     ck_assert_int_eq(nn_ckpt_write(f, &c, err, sizeof err), 0);
@@ -73,6 +75,10 @@ START_TEST(test_ckpt_round_trip)
     ck_assert(r.epoch_seconds == 1.5 && r.best == 0.25);
     ck_assert_int_eq(r.best_epoch, 2);
     ck_assert_int_eq(r.wait, 1);
+    ck_assert_uint_eq(r.version, NN_CKPT_VERSION);
+    ck_assert(r.lr == 0.00125f && r.plateau_lr == 0.0025f && r.plateau_best == -0.5);
+    ck_assert_int_eq(r.plateau_wait, 3);
+    ck_assert_int_eq(r.plateau_cooldown, 4);
     ck_assert_mem_eq(r.params, p, N * sizeof *p);
     ck_assert_mem_eq(r.state[0], s1, N * sizeof *p);
     ck_assert_mem_eq(r.state[1], s2, N * sizeof *p);
@@ -83,6 +89,22 @@ START_TEST(test_ckpt_round_trip)
     ck_assert_ptr_nonnull(strstr(err, "1000 parameters"));
     /* no temporary file is left next to it */
     ck_assert_int_ne(access(path_in(tmpdir, "c.nnc.tmp"), F_OK), 0);
+    /* a version 1 file (no learning-rate fields: the header 24 bytes shorter)
+     * still loads, with those fields 0 */
+    size_t len;
+    uint8_t *buf = nn_read_file(f, &len, err, sizeof err);
+    ck_assert_ptr_nonnull(buf);
+    memmove(buf + NN_CKPT_HEADER_V1, buf + NN_CKPT_HEADER, len - NN_CKPT_HEADER);
+    len -= NN_CKPT_HEADER - NN_CKPT_HEADER_V1;
+    buf[8] = 1;
+    const uint32_t crc = (uint32_t)crc32_z(0L, buf, len - 4);
+    for (int i = 0; i < 4; i++) buf[len - 4 + i] = (uint8_t)(crc >> (8 * i));
+    ck_assert_msg(nn_ckpt_decode(buf, len, 0, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(r.version, 1);
+    ck_assert(r.lr == 0 && r.plateau_wait == 0 && r.wait == 1 && r.step == 617);
+    ck_assert_mem_eq(r.state[1], s2, N * sizeof *p);
+    nn_ckpt_free(&r);
+    free(buf);
     free(p);
     free(s1);
     free(s2);
@@ -150,8 +172,11 @@ static const char *every_kind =
     "    - activation: sigmoid\n"
     "    - dense: {units: 10, activation: softmax}\n"
     "train:\n  loss: sparse_categorical_crossentropy\n"
-    "  optimizer: {name: sgd, learning_rate: 0.1, momentum: 0.9, nesterov: true}\n"
+    "  optimizer: {name: sgd, learning_rate: 0.1, momentum: 0.9, nesterov: true,\n"
+    "              weight_decay: 0.01, global_clipnorm: 2.5}\n"
     "  metrics: [acc, mse]\n  epochs: 3\n  batch_size: 8\n  shuffle: false\n"
+    "  l2: 0.0001\n  label_smoothing: 0.1\n"
+    "  lr_schedule: {name: reduce_on_plateau, monitor: val_accuracy, factor: 0.5, cooldown: 1}\n"
     "  early_stopping: {monitor: val_accuracy, patience: 2, min_delta: 0.001}\n";
 
 START_TEST(test_resolved_spec_round_trip)
@@ -175,6 +200,48 @@ START_TEST(test_resolved_spec_round_trip)
     ck_assert_ptr_nonnull(strstr(y1, "alpha: 0.125"));
     ck_assert_ptr_nonnull(strstr(y1, "bias_initializer: zeros"));   /* a default */
     ck_assert_ptr_nonnull(strstr(y1, "metrics: [accuracy, mse]"));
+    ck_assert_ptr_nonnull(strstr(y1, "nesterov: true, weight_decay: 0.00999999978, "
+                                     "global_clipnorm: 2.5}"));   /* clipnorm 0: left out */
+    ck_assert_ptr_nonnull(strstr(y1, "  l2: 9.99999975e-05\n  label_smoothing: 0.100000001\n"));
+    ck_assert_ptr_nonnull(strstr(y1, "  lr_schedule: {name: reduce_on_plateau, monitor: "
+                                     "val_accuracy, factor: 0.5, patience: 10, min_delta: "
+                                     "9.99999975e-05, cooldown: 1, min_lr: 0.0}\n"));
+    ck_assert(s2->train.lr_schedule.kind == NN_LR_PLATEAU && s2->train.l2 == s->train.l2);
+    /* the other schedules and adamw too */
+    static const char *const more[][2] = {
+        {"lr_schedule: {name: reduce_on_plateau, monitor: val_accuracy, factor: 0.5, "
+         "cooldown: 1}", "lr_schedule: {name: cosine, warmup_epochs: 2, alpha: 0.25}"},
+        {"lr_schedule: {name: reduce_on_plateau, monitor: val_accuracy, factor: 0.5, "
+         "cooldown: 1}", "lr_schedule: {name: exponential, decay_steps: 100, decay_rate: 0.5}"},
+        {"lr_schedule: {name: reduce_on_plateau, monitor: val_accuracy, factor: 0.5, "
+         "cooldown: 1}", "lr_schedule: {name: step, step_size: 3}"},
+        {"{name: sgd, learning_rate: 0.1, momentum: 0.9, nesterov: true,\n"
+         "              weight_decay: 0.01, global_clipnorm: 2.5}", "adamw"},
+    };
+    static const char *const want[] = {
+        "  lr_schedule: {name: cosine, decay_steps: 0, alpha: 0.25, warmup_steps: 0, "
+        "warmup_epochs: 2}\n",
+        "  lr_schedule: {name: exponential, decay_steps: 100, decay_rate: 0.5, "
+        "staircase: false}\n",
+        "  lr_schedule: {name: step, step_size: 3, gamma: 0.100000001}\n",
+        "  optimizer: {name: adamw, learning_rate: 0.00100000005, weight_decay: "
+        "0.00400000019, beta_1: 0.899999976, beta_2: 0.999000013, epsilon: 1.00000001e-07}\n",
+    };
+    for (int k = 0; k < 4; k++) {
+        char text[4096];
+        const char *at = strstr(every_kind, more[k][0]);
+        ck_assert_ptr_nonnull(at);
+        snprintf(text, sizeof text, "%.*s%s%s", (int)(at - every_kind), every_kind, more[k][1],
+                 at + strlen(more[k][0]));
+        struct nn_spec *a = t_spec(text);
+        char *ya = nn_spec_to_yaml(a);
+        ck_assert_msg(strstr(ya, want[k]) != NULL, "%s", ya);
+        struct nn_spec *b = t_spec(ya);
+        char *yb = nn_spec_to_yaml(b);
+        ck_assert_str_eq(ya, yb);
+        free(ya), free(yb);
+        nn_spec_free(a), nn_spec_free(b);
+    }
     ck_assert_float_eq(s2->train.optim.learning_rate, s->train.optim.learning_rate);
     ck_assert_float_eq(s2->data.divide_by, 127.5f);
     /* one changed value changes the hash */
@@ -291,7 +358,40 @@ static char *slurp(const char *path)
     return t;
 }
 
-/* metrics.csv without its seconds column */
+/* The runs that must resume bit-identically: the plain one; adamw with
+ * clipnorm, l2, label smoothing and reduce_on_plateau (which reduces the
+ * rate at the ends of epochs 2 and 3, min_delta being out of reach); sgd
+ * with weight decay, global_clipnorm and a cosine schedule with warmup. */
+static void resume_spec(int i, char *buf, size_t n)
+{
+    static const char *const optim[] = {
+        "",
+        "  optimizer: {name: adamw, learning_rate: 0.01, clipnorm: 0.5}\n  l2: 0.001\n"
+        "  label_smoothing: 0.1\n  lr_schedule: {name: reduce_on_plateau, monitor: loss, "
+        "factor: 0.5, patience: 1, min_delta: 100}\n",
+        "  optimizer: {name: sgd, learning_rate: 0.1, momentum: 0.9, weight_decay: 0.01, "
+        "global_clipnorm: 1}\n  lr_schedule: {name: cosine, warmup_epochs: 1, alpha: 0.1}\n",
+    };
+    const char *from = "  optimizer: {name: adam, learning_rate: 0.01}\n";
+    const char *at = strstr(small, from);
+    ck_assert_ptr_nonnull(at);
+    snprintf(buf, n, "%.*s%s%s", (int)(at - small), small, i ? optim[i] : from,
+             at + strlen(from));
+}
+
+/* The learning rate of the last step of epoch e (from 0) of resume_spec(i):
+ * 23 steps an epoch, 4 epochs. */
+static double resume_lr(int i, int e)
+{
+    const double lr0 = i < 2 ? 0.01f : 0.1f, alpha = 0.1f;   /* the spec's floats */
+    if (i == 0) return lr0;
+    if (i == 1) return lr0 * (e < 2 ? 1 : e == 2 ? 0.5 : 0.25);
+    const double step = 23.0 * e + 22, warm = 23, decay = 92 - 23;
+    if (step < warm) return lr0 * step / warm;
+    return lr0 * ((1 - alpha) * 0.5 * (1 + cos(M_PI * (step - warm) / decay)) + alpha);
+}
+
+/* metrics.csv without its seconds column (the one before lr, the last) */
 static char *metrics_without_time(const char *dir)
 {
     char *t = slurp(path_in(dir, "metrics.csv"));
@@ -299,10 +399,14 @@ static char *metrics_without_time(const char *dir)
     for (const char *line = t; *line;) {
         const char *nl = strchr(line, '\n');
         const char *end = nl ? nl : line + strlen(line);
-        const char *comma = end;
+        const char *last = end, *comma;
+        while (last > line && *last != ',') last--;
+        comma = last - 1;
         while (comma > line && *comma != ',') comma--;
         memmove(out, line, (size_t)(comma - line));
         out += comma - line;
+        memmove(out, last, (size_t)(end - last));
+        out += end - last;
         *out++ = '\n';
         line = nl ? nl + 1 : end;
     }
@@ -312,6 +416,8 @@ static char *metrics_without_time(const char *dir)
 
 START_TEST(test_resume_identical)
 {
+    char yaml[4096];
+    resume_spec(_i, yaml, sizeof yaml);
     make_tmp();
     char full[300], part[300];
     snprintf(full, sizeof full, "%s/full", tmpdir);
@@ -320,20 +426,26 @@ START_TEST(test_resume_identical)
     ck_assert_int_eq(nn_mkdirs(full, err, sizeof err), 0);
     ck_assert_int_eq(nn_mkdirs(part, err, sizeof err), 0);
     struct nn_run_result a, b;
-    ck_assert_int_eq(run_in(small, full, 0, 1, NULL, &a), 0);
+    ck_assert_int_eq(run_in(yaml, full, 0, 1, NULL, &a), 0);
     ck_assert_int_eq(a.epochs_run, 4);
     ck_assert_double_gt(a.test.accuracy, 0.9);   /* the quadrants are learnt */
+    /* the learning rate of each epoch's last step, as metrics.csv's last column */
+    for (int e = 0; e < 4; e++) {
+        const double want = resume_lr(_i, e);
+        ck_assert_msg(a.rows[e].train.lr == (double)(float)want, "spec %d epoch %d: lr %.9g, "
+                      "expected %.9g", _i, e + 1, a.rows[e].train.lr, want);
+    }
     /* stop in the middle of epoch 1 (23 batches an epoch: no metrics row
      * yet), then at 2 threads in the middle of epoch 2, then in epoch 3,
      * then finish */
     const uint64_t stops[] = {11, 23 + 11, 2 * 23 + 5};
     for (int k = 0; k < 3; k++) {
         struct stopper st = {0, stops[k]};
-        ck_assert_int_eq(run_in(small, part, k > 0, 1 + k % 2, &st, &b), 1);
+        ck_assert_int_eq(run_in(yaml, part, k > 0, 1 + k % 2, &st, &b), 1);
         ck_assert_int_eq(b.epochs_run, k);
         nn_run_result_free(&b);
     }
-    ck_assert_int_eq(run_in(small, part, 1, 1, NULL, &b), 0);
+    ck_assert_int_eq(run_in(yaml, part, 1, 1, NULL, &b), 0);
     ck_assert_int_eq(b.epochs_run, 4);
     /* the same weights, metrics and results, byte for byte */
     size_t la, lb;
@@ -347,7 +459,7 @@ START_TEST(test_resume_identical)
     ck_assert_mem_eq(a.confusion, b.confusion, 16 * sizeof *a.confusion);
     /* results.json names the spec's hash; spec.yaml reproduces the run */
     char *res = slurp(path_in(full, "results.json"));
-    struct nn_spec *s = t_spec(small);
+    struct nn_spec *s = t_spec(yaml);
     char hash[40];
     snprintf(hash, sizeof hash, "\"spec_hash\": \"%016llx\"", (unsigned long long)nn_spec_hash(s));
     ck_assert_ptr_nonnull(strstr(res, hash));
@@ -428,7 +540,7 @@ START_TEST(test_early_stopping)
     nn_ckpt_free(&model);
     char *csv = slurp(path_in(tmpdir, "metrics.csv"));
     ck_assert_ptr_nonnull(strstr(csv, "epoch,loss,accuracy,mse,val_loss,val_accuracy,val_mse,"
-                                      "seconds\n1,"));
+                                      "seconds,lr\n1,"));
     ck_assert_ptr_null(strstr(csv, "\n3,"));
     free(csv);
     (void)la, (void)lb;
@@ -506,7 +618,7 @@ int main(void)
     tcase_add_test(tc, test_ckpt_corrupt);
     tcase_add_test(tc, test_resolved_spec_round_trip);
     tcase_add_test(tc, test_monitor_needs_validation);
-    tcase_add_test(tc, test_resume_identical);
+    tcase_add_loop_test(tc, test_resume_identical, 0, 3);
     tcase_add_test(tc, test_resume_refuses_other_spec);
     tcase_add_test(tc, test_early_stopping);
     tcase_add_test(tc, test_nan_keeps_checkpoint);

@@ -112,14 +112,53 @@ static const struct {
      "t.yaml:9:11: error: train: 'epochs' is 0; it must be >= 1 and <= 1000000"},
     {HEAD "    - dense: {units: 10}\n" TRAIN "  batch_size: 0\n",
      "t.yaml:10:15: error: train: 'batch_size' is 0; it must be >= 1 and <= 1000000"},
-    {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: adamw\n",
-     "t.yaml:10:14: error: unknown optimizer 'adamw'; expected one of: sgd, rmsprop, adam "
-     "(did you mean 'adam'?)"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: adamv\n",
+     "t.yaml:10:14: error: unknown optimizer 'adamv'; expected one of: sgd, rmsprop, adam, "
+     "adamw (did you mean 'adam'?)"},
     {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: {name: sgd, momentum: 1.5}\n",
      "t.yaml:10:36: error: optimizer sgd: 'momentum' is 1.5; it must be >= 0 and < 1"},
     {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: {name: sgd, rho: 0.5}\n",
      "t.yaml:10:26: error: unknown key for optimizer sgd 'rho'; expected one of: "
-     "learning_rate, momentum, nesterov, name"},
+     "learning_rate, momentum, nesterov, weight_decay, clipnorm, global_clipnorm, name"},
+    /* training features: weight decay, clipping, schedules, label smoothing */
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: {name: adamw, weight_decay: -1}\n",
+     "t.yaml:10:42: error: optimizer adamw: 'weight_decay' is -1; it must be >= 0 and <= "
+     "1000000"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN
+     "  optimizer: {name: adam, clipnorm: 1, global_clipnorm: 1}\n",
+     "t.yaml:10:57: error: optimizer adam: give 'clipnorm' (per tensor) or 'global_clipnorm' "
+     "(over all gradients), not both"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  optimizer: {name: sgd, clip_norm: 1}\n",
+     "t.yaml:10:26: error: unknown key for optimizer sgd 'clip_norm'; expected one of: "
+     "learning_rate, momentum, nesterov, weight_decay, clipnorm, global_clipnorm, name "
+     "(did you mean 'clipnorm'?)"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  lr_schedule: {name: cosin}\n",
+     "t.yaml:10:23: error: unknown lr_schedule 'cosin'; expected one of: constant, step, "
+     "exponential, cosine, reduce_on_plateau (did you mean 'cosine'?)"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  lr_schedule: {name: cosine, warmup_step: 5}\n",
+     "t.yaml:10:31: error: unknown key for lr_schedule cosine 'warmup_step'; expected one of: "
+     "decay_steps, alpha, warmup_steps, warmup_epochs, name (did you mean 'warmup_steps'?)"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN
+     "  lr_schedule: {name: cosine, warmup_steps: 5, warmup_epochs: 1}\n",
+     "t.yaml:10:63: error: lr_schedule cosine: give 'warmup_steps' or 'warmup_epochs', "
+     "not both"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  lr_schedule: {name: exponential, decay_rate: 0.5}\n",
+     "t.yaml:10:16: error: lr_schedule exponential: missing required key 'decay_steps' "
+     "(steps (batches) over which the rate is multiplied by decay_rate)"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  lr_schedule: step\n",
+     "t.yaml:10:16: error: lr_schedule step: missing required key 'step_size' (epochs between "
+     "decays); write {name: step, step_size: ...}"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  lr_schedule: {name: reduce_on_plateau, factor: 1, monitor: loss}\n",
+     "t.yaml:10:50: error: lr_schedule reduce_on_plateau: 'factor' is 1; it must be >= 0 and "
+     "< 1"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  lr_schedule: {name: reduce_on_plateau}\n",
+     "t.yaml:10:16: error: lr_schedule: monitor val_loss needs a validation set; set "
+     "data.validation_split (e.g. 0.1) or monitor loss"},
+    {HEAD "    - dense: {units: 10}\n" "train:\n  loss: mse\n  label_smoothing: 0.1\n",
+     "t.yaml:9:20: error: train: 'label_smoothing' applies to the cross-entropy losses, "
+     "not mse"},
+    {HEAD "    - dense: {units: 10}\n" TRAIN "  label_smoothing: 1.5\n",
+     "t.yaml:10:20: error: train: 'label_smoothing' is 1.5; it must be >= 0 and <= 1"},
     {HEAD "    - dense: {units: 10}\n" "train:\n  loss: sparse_categorical_crossentropi\n",
      "t.yaml:8:9: error: unknown loss 'sparse_categorical_crossentropi'; expected one of: "
      "sparse_categorical_crossentropy, categorical_crossentropy, mse (did you mean "
@@ -224,8 +263,9 @@ START_TEST(test_overrides)
         const char *set, *error;
     } bad_sets[] = {
         {"train.epoch=5", "--set train.epoch=5: error: unknown key for train 'epoch'; expected "
-                          "one of: epochs, batch_size, shuffle, loss, optimizer, metrics, early_stopping (did "
-                          "you mean 'epochs'?)"},
+                          "one of: epochs, batch_size, shuffle, l2, label_smoothing, loss, "
+                          "optimizer, metrics, early_stopping, lr_schedule (did you mean "
+                          "'epochs'?)"},
         {"tran.epochs=5", "--set tran.epochs=5: error: unknown top-level key 'tran'"},
         {"model.layers.7.dense.units=1",
          "--set model.layers.7.dense.units=1: error: '7' is not an index of a list of 2 items "

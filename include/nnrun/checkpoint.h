@@ -6,7 +6,7 @@
  *
  *   offset  size  field
  *        0     8  magic "NNRUNCKP"
- *        8     4  version (1)
+ *        8     4  version (2; version 1 files, without the fields at 136-159, load too)
  *       12     4  kind
  *       16     8  hash of the resolved spec (nn_spec_hash)
  *       24     8  parameter count
@@ -20,7 +20,11 @@
  *      104    16  early stopping: best value (f64), best epoch, epochs waited (i32)
  *      120     8  uncompressed payload bytes
  *      128     8  compressed payload bytes
- *      136     -  payload: zlib stream of the float32 arrays, one after another
+ *      136     4  the learning rate of the last step (f32)
+ *      140     4  reduce_on_plateau: the learning rate now (f32)
+ *      144     8  reduce_on_plateau: best value (f64)
+ *      152     8  reduce_on_plateau: epochs waited, cooldown epochs left (i32)
+ *      160     -  payload: zlib stream of the float32 arrays, one after another
  *      end     4  CRC-32 of every byte before it
  *
  * Files are written to a temporary name, flushed and renamed, so a crash
@@ -34,8 +38,9 @@
 #include "nnrun/loss.h"
 
 #define NN_CKPT_MAGIC "NNRUNCKP"
-#define NN_CKPT_VERSION 1
-#define NN_CKPT_HEADER 136
+#define NN_CKPT_VERSION 2
+#define NN_CKPT_HEADER 160
+#define NN_CKPT_HEADER_V1 136
 
 enum nn_ckpt_kind { NN_CKPT_WEIGHTS = 0, NN_CKPT_TRAIN = 1 };
 
@@ -51,6 +56,11 @@ struct nn_ckpt {
     double epoch_seconds;
     double best;
     int32_t best_epoch, wait;
+    uint32_t version;           /* read: the file's format version */
+    float lr;                   /* the learning rate of the last step */
+    float plateau_lr;           /* reduce_on_plateau's state */
+    double plateau_best;
+    int32_t plateau_wait, plateau_cooldown;
     float *params;              /* n_params */
     float *state[2];            /* n_state arrays of n_params */
 };
@@ -58,7 +68,8 @@ struct nn_ckpt {
 /* Writes c atomically to path.  0, or -1 with err. */
 int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n_err);
 
-/* Decodes a whole file image: checks the magic, version, sizes and the
+/* Decodes a whole file image (version 1 or 2; version 1 leaves the
+ * learning-rate fields 0): checks the magic, version, sizes and the
  * CRC, inflates the payload into freshly allocated arrays.  max_params bounds
  * the parameter count (0: no bound beyond the file's own size).  0, or -1
  * with err; nothing stays allocated on failure. */

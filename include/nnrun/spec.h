@@ -65,7 +65,7 @@ enum nn_loss_kind {
 };
 extern const char *const nn_loss_names[NN_LOSS_COUNT];
 
-enum nn_optim_kind { NN_OPT_SGD, NN_OPT_RMSPROP, NN_OPT_ADAM, NN_OPT_COUNT };
+enum nn_optim_kind { NN_OPT_SGD, NN_OPT_RMSPROP, NN_OPT_ADAM, NN_OPT_ADAMW, NN_OPT_COUNT };
 extern const char *const nn_optim_names[NN_OPT_COUNT];
 
 enum nn_metric { NN_METRIC_ACCURACY, NN_METRIC_MSE, NN_METRIC_LOSS, NN_METRIC_COUNT };
@@ -114,6 +114,31 @@ struct nn_optim_spec {
     enum nn_optim_kind kind;
     float learning_rate, momentum, rho, epsilon, beta_1, beta_2;
     int nesterov;
+    float weight_decay;         /* decoupled: w -= lr * weight_decay * w; 0 = off */
+    float clipnorm;             /* each tensor's gradient to this L2 norm at most; 0 = off */
+    float global_clipnorm;      /* all gradients together to this norm at most; 0 = off */
+};
+
+/* train.lr_schedule: the learning rate as a function of the step (Keras'
+ * ExponentialDecay and CosineDecay, a step decay by epochs) or of the
+ * epochs' results (Keras' ReduceLROnPlateau). */
+enum nn_lr_kind {
+    NN_LR_CONSTANT, NN_LR_STEP, NN_LR_EXPONENTIAL, NN_LR_COSINE, NN_LR_PLATEAU, NN_LR_COUNT
+};
+extern const char *const nn_lr_names[NN_LR_COUNT];
+
+struct nn_lr_schedule_spec {
+    enum nn_lr_kind kind;
+    int step_size;              /* step: epochs between decays */
+    float gamma;                /* step: factor per decay */
+    int decay_steps;            /* exponential; cosine (0: to the end of training) */
+    float decay_rate;           /* exponential */
+    int staircase;              /* exponential: decay in whole periods */
+    int warmup_steps, warmup_epochs;   /* cosine: linear from 0 to the learning rate */
+    float alpha;                /* cosine: the final rate as a fraction of the peak */
+    int monitor;                /* reduce_on_plateau: enum nn_monitor */
+    float factor, min_delta, min_lr;
+    int patience, cooldown;
 };
 
 /* data.augment: random changes to each training sample, drawn on the fly
@@ -167,6 +192,9 @@ struct nn_train_spec {
     int epochs, batch_size;
     int shuffle;
     struct nn_early_stop_spec early_stopping;
+    float l2;                   /* adds l2 * sum(w^2) over the weights (not biases) */
+    float label_smoothing;      /* cross-entropy targets y * (1 - ls) + ls / classes */
+    struct nn_lr_schedule_spec lr_schedule;
 };
 
 struct nn_spec {

@@ -17,6 +17,7 @@ struct nn_pool;
 struct nn_epoch_stats {
     double loss, accuracy, mse;   /* running means over the epoch's batches */
     double seconds;
+    double lr;                    /* the learning rate of the epoch's last step */
 };
 
 struct nn_eval_stats {
@@ -52,6 +53,7 @@ struct nn_trainer {
     uint64_t step;                /* batches done in all */
     struct nn_metric_sums sums;   /* the current epoch's running sums */
     double epoch_seconds;         /* time spent on the current epoch before a stop */
+    struct nn_lr_state lr_state;  /* reduce_on_plateau: the rate and its state */
 };
 
 struct nn_train_hooks {

@@ -28,6 +28,19 @@ static uint32_t get32(const uint8_t *p)
     for (int i = 3; i >= 0; i--) v = v << 8 | p[i];
     return v;
 }
+static void putf32(uint8_t *p, float f)
+{
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    put32(p, v);
+}
+static float getf32(const uint8_t *p)
+{
+    uint32_t v = get32(p);
+    float f;
+    memcpy(&f, &v, 4);
+    return f;
+}
 static uint64_t get64(const uint8_t *p)
 {
     uint64_t v = 0;
@@ -113,6 +126,11 @@ int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n
     put32(h + 116, (uint32_t)c->wait);
     put64(h + 120, raw_len);
     put64(h + 128, comp_len);
+    putf32(h + 136, c->lr);
+    putf32(h + 140, c->plateau_lr);
+    putf64(h + 144, c->plateau_best);
+    put32(h + 152, (uint32_t)c->plateau_wait);
+    put32(h + 156, (uint32_t)c->plateau_cooldown);
     const size_t len = NN_CKPT_HEADER + comp_len;
     put32(file + len, (uint32_t)crc32_z(0L, file, len));
     int rc = nn_write_file_atomic(path, file, len + 4, err, n_err);
@@ -129,21 +147,27 @@ int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct n
                  NN_CKPT_MAGIC);
         return -1;
     }
-    if (len < NN_CKPT_HEADER + 4) {
+    if (len < NN_CKPT_HEADER_V1 + 4) {
         snprintf(err, n_err, "truncated: %zu bytes, less than the %d of a header and checksum",
-                 len, NN_CKPT_HEADER + 4);
+                 len, NN_CKPT_HEADER_V1 + 4);
         return -1;
     }
     const uint32_t version = get32(buf + 8);
-    if (version != NN_CKPT_VERSION) {
-        snprintf(err, n_err, "format version %u; this nnrun reads version %d", version,
+    if (version != NN_CKPT_VERSION && version != 1) {
+        snprintf(err, n_err, "format version %u; this nnrun reads versions 1 and %d", version,
                  NN_CKPT_VERSION);
         return -1;
     }
+    const size_t header = version == 1 ? NN_CKPT_HEADER_V1 : NN_CKPT_HEADER;
+    if (len < header + 4) {
+        snprintf(err, n_err, "truncated: %zu bytes, less than the %zu of a header and checksum",
+                 len, header + 4);
+        return -1;
+    }
     const uint64_t comp_len = get64(buf + 128), raw_len = get64(buf + 120);
-    if (comp_len > len - NN_CKPT_HEADER - 4 || NN_CKPT_HEADER + comp_len + 4 != len) {
+    if (comp_len > len - header - 4 || header + comp_len + 4 != len) {
         snprintf(err, n_err, "truncated or padded: the header promises %llu compressed bytes, "
-                 "the file has %zu", (unsigned long long)comp_len, len - NN_CKPT_HEADER - 4);
+                 "the file has %zu", (unsigned long long)comp_len, len - header - 4);
         return -1;
     }
     const uint32_t want = get32(buf + len - 4);
@@ -169,6 +193,14 @@ int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct n
     c->best = getf64(buf + 104);
     c->best_epoch = (int32_t)get32(buf + 112);
     c->wait = (int32_t)get32(buf + 116);
+    c->version = version;
+    if (version >= 2) {
+        c->lr = getf32(buf + 136);
+        c->plateau_lr = getf32(buf + 140);
+        c->plateau_best = getf64(buf + 144);
+        c->plateau_wait = (int32_t)get32(buf + 152);
+        c->plateau_cooldown = (int32_t)get32(buf + 156);
+    }
     if (c->kind > NN_CKPT_TRAIN || c->n_state > 2 || (c->kind == NN_CKPT_WEIGHTS && c->n_state) ||
         c->epoch < 0) {
         snprintf(err, n_err, "bad header (kind %u, %u state arrays, epoch %d)", c->kind,
@@ -194,7 +226,7 @@ int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct n
         return -1;
     }
     uLongf out_len = (uLongf)raw_len;
-    int zrc = uncompress(raw, &out_len, buf + NN_CKPT_HEADER, (uLong)comp_len);
+    int zrc = uncompress(raw, &out_len, buf + header, (uLong)comp_len);
     if (zrc != Z_OK || out_len != raw_len) {
         free(raw);
         free(arr);

@@ -47,12 +47,13 @@ static int write_metrics(const char *path, const struct nn_run_result *r, const 
     size_t len;
     FILE *f = open_memstream(&text, &len);
     if (!f) return write_text(path, NULL, 0, err, n_err);
-    fprintf(f, "epoch,loss,accuracy,mse,%s_loss,%s_accuracy,%s_mse,seconds\n", pre, pre, pre);
+    fprintf(f, "epoch,loss,accuracy,mse,%s_loss,%s_accuracy,%s_mse,seconds,lr\n", pre, pre,
+            pre);
     for (int i = 0; i < r->epochs_run; i++) {
         const struct nn_epoch_row *w = &r->rows[i];
-        fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f\n", w->epoch, w->train.loss,
+        fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.9g\n", w->epoch, w->train.loss,
                 w->train.accuracy, w->train.mse, w->eval.loss, w->eval.accuracy, w->eval.mse,
-                w->train.seconds);
+                w->train.seconds, w->train.lr);
     }
     fclose(f);
     return write_text(path, text, len, err, n_err);
@@ -74,9 +75,9 @@ static int read_metrics(const char *path, struct nn_run_result *r, int want, con
     int n = 0;
     while (line && n < want) {
         struct nn_epoch_row *w = &r->rows[n];
-        if (sscanf(line + 1, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &w->epoch, &w->train.loss,
+        if (sscanf(line + 1, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &w->epoch, &w->train.loss,
                    &w->train.accuracy, &w->train.mse, &w->eval.loss, &w->eval.accuracy,
-                   &w->eval.mse, &w->train.seconds) != 8 || w->epoch != n + 1)
+                   &w->eval.mse, &w->train.seconds, &w->train.lr) != 9 || w->epoch != n + 1)
             break;
         w->eval_name = pre;
         n++;
@@ -222,6 +223,9 @@ static int save_state(const char *path, const struct nn_trainer *t, uint64_t has
                         .n_state = 2, .epoch = t->epoch, .batch = t->batch, .step = t->step,
                         .optim_t = t->o.t, .sums = t->sums, .epoch_seconds = t->epoch_seconds,
                         .best = best, .best_epoch = best_epoch, .wait = wait,
+                        .lr = t->o.lr, .plateau_lr = t->lr_state.lr,
+                        .plateau_best = t->lr_state.best, .plateau_wait = t->lr_state.wait,
+                        .plateau_cooldown = t->lr_state.cooldown,
                         .params = t->g->params, .state = {t->o.s1, t->o.s2}};
     return nn_ckpt_write(path, &c, err, n_err);
 }
@@ -302,6 +306,11 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
             best = c.best;
             best_epoch = c.best_epoch;
             wait = c.wait;
+            if (c.version >= 2) {   /* version 1 predates schedules: the initial state */
+                t.o.lr = c.lr;
+                t.lr_state = (struct nn_lr_state){c.plateau_lr, c.plateau_best, c.plateau_wait,
+                                                  c.plateau_cooldown};
+            }
         }
         nn_ckpt_free(&c);
         if (bad || read_metrics(p.metrics, r, t.epoch, pre, err, n_err)) goto out;
@@ -334,6 +343,8 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
         w->eval_name = pre;
         nn_evaluate(g, s, eval_set, o->pool, &w->eval);
         r->epochs_run = e + 1;
+        nn_lr_plateau_update(&t.lr_state, &s->train.lr_schedule,
+                             monitor_value(s->train.lr_schedule.monitor, w));
         if (es->enabled) {
             const double v = monitor_value(es->monitor, w);
             const double delta = rises ? es->min_delta : -es->min_delta;

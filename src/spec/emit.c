@@ -136,6 +136,20 @@ static void put_data(struct buf *b, const struct nn_spec *s)
     put(b, "}\n");
 }
 
+/* The same for the training keys added later (train.l2, label_smoothing,
+ * the optimizers' weight_decay, clipnorm, global_clipnorm): written when not
+ * 0, and always for adamw, whose weight_decay is not 0 by default; a
+ * lr_schedule only when there is one.  base holds the float at offset. */
+static int train_key_written(const void *base, const char *key, size_t offset, int optim_kind)
+{
+    static const char *const later[] = {"l2", "label_smoothing", "weight_decay", "clipnorm",
+                                        "global_clipnorm"};
+    if (optim_kind == NN_OPT_ADAMW && !strcmp(key, "weight_decay")) return 1;
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+        if (!strcmp(key, later[i])) return *(const float *)((const char *)base + offset) != 0;
+    return 1;
+}
+
 char *nn_spec_to_yaml(const struct nn_spec *s)
 {
     struct buf b = {nn_xmalloc(1024), 0, 1024};
@@ -152,7 +166,9 @@ char *nn_spec_to_yaml(const struct nn_spec *s)
     put(&b, "train:\n  loss: %s\n  optimizer: {name: %s", nn_loss_names[t->loss],
         nn_optim_names[t->optim.kind]);
     const struct nn_spec_table *ot = &nn_spec_optim_tables[t->optim.kind];
-    put_table(&b, ot->keys, ot->n, &t->optim, 1, NULL);
+    for (int i = 0, w = 1; i < ot->n; i++)
+        if (train_key_written(&t->optim, ot->keys[i].key, ot->keys[i].offset, t->optim.kind))
+            w = put_table(&b, &ot->keys[i], 1, &t->optim, w, NULL);
     put(&b, "}\n  metrics: [");
     int w = 0;
     for (int m = 0; m < NN_METRIC_COUNT; m++)
@@ -160,6 +176,8 @@ char *nn_spec_to_yaml(const struct nn_spec *s)
             put(&b, "%s%s", w++ ? ", " : "", nn_metric_names[m]);
     put(&b, "]\n");
     for (int i = 0; i < nn_spec_n_train_keys; i++) {   /* one key per line */
+        if (!train_key_written(t, nn_spec_train_keys[i].key, nn_spec_train_keys[i].offset, -1))
+            continue;
         put(&b, "  ");
         put_table(&b, &nn_spec_train_keys[i], 1, t, 0, NULL);
         put(&b, "\n");
@@ -167,6 +185,12 @@ char *nn_spec_to_yaml(const struct nn_spec *s)
     if (t->early_stopping.enabled) {
         put(&b, "  early_stopping: {");
         put_table(&b, nn_spec_early_keys, nn_spec_n_early_keys, &t->early_stopping, 0, NULL);
+        put(&b, "}\n");
+    }
+    if (t->lr_schedule.kind != NN_LR_CONSTANT) {
+        const struct nn_spec_table *lt = &nn_spec_lr_tables[t->lr_schedule.kind];
+        put(&b, "  lr_schedule: {name: %s", nn_lr_names[t->lr_schedule.kind]);
+        put_table(&b, lt->keys, lt->n, &t->lr_schedule, 1, NULL);
         put(&b, "}\n");
     }
     return b.p;

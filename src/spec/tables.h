@@ -17,5 +17,6 @@ extern const int nn_spec_n_data_keys, nn_spec_n_train_keys, nn_spec_n_early_keys
 extern const struct nn_arg_desc nn_spec_augment_keys[];   /* data.augment */
 extern const int nn_spec_n_augment_keys;
 extern const struct nn_spec_table nn_spec_optim_tables[NN_OPT_COUNT];
+extern const struct nn_spec_table nn_spec_lr_tables[NN_LR_COUNT];   /* train.lr_schedule */
 
 #endif

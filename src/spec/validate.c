@@ -26,7 +26,7 @@ const char *const nn_init_names[NN_INIT_COUNT] = {
 const char *const nn_padding_names[NN_PAD_COUNT] = {"valid", "same"};
 const char *const nn_loss_names[NN_LOSS_COUNT] = {
     "sparse_categorical_crossentropy", "categorical_crossentropy", "mse"};
-const char *const nn_optim_names[NN_OPT_COUNT] = {"sgd", "rmsprop", "adam"};
+const char *const nn_optim_names[NN_OPT_COUNT] = {"sgd", "rmsprop", "adam", "adamw"};
 const char *const nn_metric_names[NN_METRIC_COUNT] = {"accuracy", "mse", "loss"};
 
 #define NCHOICES(a) (int)(sizeof(a) / sizeof((a)[0]))
@@ -431,9 +431,15 @@ const struct nn_arg_desc nn_spec_train_keys[] = {
      "samples per gradient step"},
     {"shuffle", NN_ARG_BOOL, TOFF(shuffle), 0, 0, 1, 0, 1, NULL, 0,
      "reshuffle the training data every epoch"},
+    {"l2", NN_ARG_FLOAT, TOFF(l2), 0, 0, 1e6, 0, 0, NULL, 0,
+     "L2 regularization: adds l2 * sum(w^2) over every layer's weights (not biases) to the "
+     "loss, as Keras' kernel_regularizer l2 on each layer"},
+    {"label_smoothing", NN_ARG_FLOAT, TOFF(label_smoothing), 0, 0, 1, 0, 0, NULL, 0,
+     "cross-entropy targets become y * (1 - label_smoothing) + label_smoothing / classes"},
 };
 const int nn_spec_n_train_keys = NCHOICES(nn_spec_train_keys);
-static const char *const train_extra[] = {"loss", "optimizer", "metrics", "early_stopping"};
+static const char *const train_extra[] = {"loss", "optimizer", "metrics", "early_stopping",
+                                           "lr_schedule"};
 
 #define EOFF(f) offsetof(struct nn_early_stop_spec, f)
 const char *const nn_monitor_names[NN_MONITOR_COUNT] = {
@@ -453,27 +459,46 @@ const int nn_spec_n_early_keys = NCHOICES(nn_spec_early_keys);
 #define OOFF(f) offsetof(struct nn_optim_spec, f)
 #define LR(def) {"learning_rate", NN_ARG_FLOAT, OOFF(learning_rate), 0, 0, 1e6, 0, def, NULL, 0, "step size"}
 #define EPS {"epsilon", NN_ARG_FLOAT, OOFF(epsilon), 0, 0, 1, 0, 1e-7, NULL, 0, "added to the denominator"}
+/* Keras 3's arguments of every optimizer: decoupled weight decay, clipping */
+#define WD(def) {"weight_decay", NN_ARG_FLOAT, OOFF(weight_decay), 0, 0, 1e6, 0, def, NULL, 0, \
+                 "decoupled weight decay: w -= learning_rate * weight_decay * w before each " \
+                 "update, on every parameter (biases too, as Keras)"}
+#define CLIP {"clipnorm", NN_ARG_FLOAT, OOFF(clipnorm), 0, 0, 1e30, 0, 0, NULL, 0, \
+              "clip each tensor's gradient to this L2 norm (0: off)"}, \
+             {"global_clipnorm", NN_ARG_FLOAT, OOFF(global_clipnorm), 0, 0, 1e30, 0, 0, NULL, 0, \
+              "clip all gradients together to this global L2 norm (0: off)"}
 static const struct nn_arg_desc sgd_keys[] = {
     LR(0.01),
     {"momentum", NN_ARG_FLOAT, OOFF(momentum), 0, 0, 1, 1, 0, NULL, 0, "velocity decay"},
     {"nesterov", NN_ARG_BOOL, OOFF(nesterov), 0, 0, 1, 0, 0, NULL, 0, "Nesterov momentum"},
+    WD(0), CLIP,
 };
 static const struct nn_arg_desc rmsprop_keys[] = {
     LR(0.001),
     {"rho", NN_ARG_FLOAT, OOFF(rho), 0, 0, 1, 1, 0.9, NULL, 0, "decay of the squared mean"},
     {"momentum", NN_ARG_FLOAT, OOFF(momentum), 0, 0, 1, 1, 0, NULL, 0, "momentum"},
-    EPS,
+    EPS, WD(0), CLIP,
 };
 static const struct nn_arg_desc adam_keys[] = {
     LR(0.001),
     {"beta_1", NN_ARG_FLOAT, OOFF(beta_1), 0, 0, 1, 1, 0.9, NULL, 0, "first-moment decay"},
     {"beta_2", NN_ARG_FLOAT, OOFF(beta_2), 0, 0, 1, 1, 0.999, NULL, 0, "second-moment decay"},
-    EPS,
+    EPS, WD(0), CLIP,
+};
+static const struct nn_arg_desc adamw_keys[] = {
+    LR(0.001),
+    {"weight_decay", NN_ARG_FLOAT, OOFF(weight_decay), 0, 0, 1e6, 0, 0.004, NULL, 0,
+     "decoupled weight decay: w -= learning_rate * weight_decay * w before each update, on "
+     "every parameter (biases too, as Keras)"},
+    {"beta_1", NN_ARG_FLOAT, OOFF(beta_1), 0, 0, 1, 1, 0.9, NULL, 0, "first-moment decay"},
+    {"beta_2", NN_ARG_FLOAT, OOFF(beta_2), 0, 0, 1, 1, 0.999, NULL, 0, "second-moment decay"},
+    EPS, CLIP,
 };
 const struct nn_spec_table nn_spec_optim_tables[NN_OPT_COUNT] = {
     {sgd_keys, NCHOICES(sgd_keys)},
     {rmsprop_keys, NCHOICES(rmsprop_keys)},
     {adam_keys, NCHOICES(adam_keys)},
+    {adamw_keys, NCHOICES(adamw_keys)},
 };
 
 void nn_optim_defaults(struct nn_optim_spec *o, enum nn_optim_kind kind)
@@ -494,12 +519,12 @@ static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct 
         name = nn_ymap_get(n, "name");
         if (!name) {
             nn_diag_error(d, n->mark, "optimizer: missing required key 'name' (one of: sgd, "
-                          "rmsprop, adam)");
+                          "rmsprop, adam, adamw)");
             return;
         }
     }
     if (name->kind != NN_Y_SCALAR) {
-        nn_diag_error(d, name->mark, "optimizer must be a name (sgd, rmsprop, adam) or a "
+        nn_diag_error(d, name->mark, "optimizer must be a name (sgd, rmsprop, adam, adamw) or a "
                       "mapping with 'name' and parameters; found %s", describe(name));
         return;
     }
@@ -516,6 +541,118 @@ static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct 
         parse_table(d, n, ctx, nn_spec_optim_tables[k].keys, nn_spec_optim_tables[k].n, o,
                     (struct extra_keys){extra, 1});
         o->kind = (enum nn_optim_kind)k;
+        const struct nn_ynode *gc = nn_ymap_get(n, "global_clipnorm");
+        if (o->clipnorm > 0 && o->global_clipnorm > 0)   /* Keras refuses both too */
+            nn_diag_error(d, gc->mark, "%s: give 'clipnorm' (per tensor) or 'global_clipnorm' "
+                          "(over all gradients), not both", ctx);
+    }
+}
+
+/* ---- train.lr_schedule ---- */
+
+const char *const nn_lr_names[NN_LR_COUNT] = {"constant", "step", "exponential", "cosine",
+                                              "reduce_on_plateau"};
+
+#define SOFF(f) offsetof(struct nn_lr_schedule_spec, f)
+static const struct nn_arg_desc lr_step_keys[] = {
+    {"step_size", NN_ARG_INT, SOFF(step_size), 1, 1, 1e9, 0, 1, NULL, 0,
+     "epochs between decays"},
+    {"gamma", NN_ARG_FLOAT, SOFF(gamma), 0, 0, 1e6, 0, 0.1, NULL, 0,
+     "the rate is multiplied by gamma every step_size epochs"},
+};
+static const struct nn_arg_desc lr_exponential_keys[] = {
+    {"decay_steps", NN_ARG_INT, SOFF(decay_steps), 1, 1, 2e9, 0, 1, NULL, 0,
+     "steps (batches) over which the rate is multiplied by decay_rate"},
+    {"decay_rate", NN_ARG_FLOAT, SOFF(decay_rate), 1, 1e-30, 1e6, 0, 1, NULL, 0,
+     "rate = learning_rate * decay_rate ^ (step / decay_steps)"},
+    {"staircase", NN_ARG_BOOL, SOFF(staircase), 0, 0, 1, 0, 0, NULL, 0,
+     "decay in whole periods: floor(step / decay_steps)"},
+};
+static const struct nn_arg_desc lr_cosine_keys[] = {
+    {"decay_steps", NN_ARG_INT, SOFF(decay_steps), 0, 0, 2e9, 0, 0, NULL, 0,
+     "steps of the cosine after the warmup (0: to the end of training)"},
+    {"alpha", NN_ARG_FLOAT, SOFF(alpha), 0, 0, 1, 0, 0, NULL, 0,
+     "the final rate as a fraction of learning_rate"},
+    {"warmup_steps", NN_ARG_INT, SOFF(warmup_steps), 0, 0, 2e9, 0, 0, NULL, 0,
+     "steps of linear warmup from 0 to learning_rate"},
+    {"warmup_epochs", NN_ARG_INT, SOFF(warmup_epochs), 0, 0, 1e6, 0, 0, NULL, 0,
+     "the warmup in epochs instead of steps"},
+};
+static const struct nn_arg_desc lr_plateau_keys[] = {
+    {"monitor", NN_ARG_ENUM, SOFF(monitor), 0, 0, 0, 0, NN_MONITOR_VAL_LOSS, nn_monitor_names,
+     NN_MONITOR_COUNT, "the quantity watched at the end of each epoch"},
+    {"factor", NN_ARG_FLOAT, SOFF(factor), 0, 0, 1, 1, 0.1, NULL, 0,
+     "the rate is multiplied by factor on a plateau"},
+    {"patience", NN_ARG_INT, SOFF(patience), 0, 0, 1e6, 0, 10, NULL, 0,
+     "epochs without improvement before the rate is reduced"},
+    {"min_delta", NN_ARG_FLOAT, SOFF(min_delta), 0, 0, 1e30, 0, 1e-4, NULL, 0,
+     "smallest change that counts as an improvement"},
+    {"cooldown", NN_ARG_INT, SOFF(cooldown), 0, 0, 1e6, 0, 0, NULL, 0,
+     "epochs after a reduction before waiting starts again"},
+    {"min_lr", NN_ARG_FLOAT, SOFF(min_lr), 0, 0, 1e6, 0, 0, NULL, 0,
+     "the rate is never reduced below this"},
+};
+const struct nn_spec_table nn_spec_lr_tables[NN_LR_COUNT] = {
+    {NULL, 0},
+    {lr_step_keys, NCHOICES(lr_step_keys)},
+    {lr_exponential_keys, NCHOICES(lr_exponential_keys)},
+    {lr_cosine_keys, NCHOICES(lr_cosine_keys)},
+    {lr_plateau_keys, NCHOICES(lr_plateau_keys)},
+};
+
+static void parse_lr_schedule(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
+{
+    struct nn_lr_schedule_spec *ls = &s->train.lr_schedule;
+    memset(ls, 0, sizeof *ls);
+    ls->kind = NN_LR_CONSTANT;
+    if (!n || is_null(n)) return;
+    char list[256];
+    nn_join(list, sizeof list, nn_lr_names, NN_LR_COUNT);
+    const struct nn_ynode *name = n;
+    if (n->kind == NN_Y_MAP) {
+        name = nn_ymap_get(n, "name");
+        if (!name) {
+            nn_diag_error(d, n->mark, "lr_schedule: missing required key 'name' (one of: %s)",
+                          list);
+            return;
+        }
+    }
+    if (name->kind != NN_Y_SCALAR) {
+        nn_diag_error(d, name->mark, "lr_schedule must be a name (%s) or a mapping with "
+                      "'name' and parameters; found %s", list, describe(name));
+        return;
+    }
+    const int k = find_choice(name->str, nn_lr_names, NN_LR_COUNT);
+    if (k < 0) {
+        bad_choice(d, name->mark, "lr_schedule", name->str, nn_lr_names, NN_LR_COUNT);
+        return;
+    }
+    const struct nn_spec_table *tb = &nn_spec_lr_tables[k];
+    char ctx[64];
+    snprintf(ctx, sizeof ctx, "lr_schedule %s", nn_lr_names[k]);
+    static const char *const extra[] = {"name"};
+    if (n->kind == NN_Y_MAP) {
+        parse_table(d, n, ctx, tb->keys, tb->n, ls, (struct extra_keys){extra, 1});
+    } else {
+        for (int i = 0; i < tb->n; i++) {
+            set_default(&tb->keys[i], ls);
+            if (tb->keys[i].required)
+                nn_diag_error(d, n->mark, "%s: missing required key '%s' (%s); write "
+                              "{name: %s, %s: ...}", ctx, tb->keys[i].key, tb->keys[i].doc,
+                              nn_lr_names[k], tb->keys[i].key);
+        }
+    }
+    ls->kind = (enum nn_lr_kind)k;
+    const struct nn_ynode *at = n->kind == NN_Y_MAP ? n : NULL;
+    if (k == NN_LR_COSINE && ls->warmup_steps > 0 && ls->warmup_epochs > 0)
+        nn_diag_error(d, nn_ymap_get(at, "warmup_epochs")->mark, "%s: give 'warmup_steps' or "
+                      "'warmup_epochs', not both", ctx);
+    if (k == NN_LR_PLATEAU && ls->monitor >= NN_MONITOR_VAL_LOSS &&
+        s->data.validation_split <= 0) {
+        const struct nn_ynode *mon = nn_ymap_get(at, "monitor");
+        nn_diag_error(d, mon ? mon->mark : n->mark, "lr_schedule: monitor %s needs a "
+                      "validation set; set data.validation_split (e.g. 0.1) or monitor loss",
+                      nn_monitor_names[ls->monitor]);
     }
 }
 
@@ -554,6 +691,12 @@ static void parse_train(struct nn_diag *d, const struct nn_ynode *n, struct nn_s
         else t->loss = (enum nn_loss_kind)k;
     }
     parse_optimizer(d, nn_ymap_get(n, "optimizer"), s);
+    parse_lr_schedule(d, nn_ymap_get(n, "lr_schedule"), s);
+    if (t->label_smoothing > 0 && t->loss == NN_LOSS_MSE) {
+        const struct nn_ynode *ls = nn_ymap_get(n, "label_smoothing");
+        nn_diag_error(d, ls->mark, "train: 'label_smoothing' applies to the cross-entropy "
+                      "losses, not %s", nn_loss_names[t->loss]);
+    }
     const struct nn_ynode *es = nn_ymap_get(n, "early_stopping");
     if (es && !is_null(es)) {
         t->early_stopping.enabled = 1;

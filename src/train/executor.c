@@ -76,7 +76,8 @@ static void run_chunks(void *ctx, size_t c0, size_t c1)
         nn_exec_forward(&x);
         float *p = slot->t[g->output].out, *dp = slot->t[g->output].dout;
         j->sums[c] = (struct nn_metric_sums){0};
-        nn_loss_measure(s->train.loss, p, slot->labels, rows, out->c, &j->sums[c]);
+        nn_loss_measure_smoothed(s->train.loss, p, slot->labels, rows, out->c,
+                                 s->train.label_smoothing, &j->sums[c]);
         for (int b = 0; (j->pred || j->prob) && b < rows; b++) {
             const float *pb = p + (size_t)b * out->c;
             int best = 0;
@@ -90,7 +91,8 @@ static void run_chunks(void *ctx, size_t c0, size_t c1)
         /* the loss writes the output's gradient; fused with a softmax, it is
          * the gradient of the softmax input and the softmax backward is skipped */
         const int fused = (out->flags & NN_NODE_SOFTMAX) && nn_loss_fuses_softmax(s->train.loss);
-        nn_loss_grad(s->train.loss, p, slot->labels, rows, out->c, j->B, fused, dp);
+        nn_loss_grad_smoothed(s->train.loss, p, slot->labels, rows, out->c, j->B, fused,
+                              s->train.label_smoothing, dp);
         if (fused && out->needs_dinput && slot->t[out->inputs[0]].dout != dp) {
             /* (an in-place softmax already shares its input's gradient) */
             float *dz = slot->t[out->inputs[0]].dout;
@@ -127,11 +129,47 @@ void nn_train_step(struct nn_graph *g, const struct nn_spec *s, struct nn_optim 
     run_batch(&j, pool, sums);
     /* the optimizer adds the chunks' gradients in chunk order as it goes */
     nn_optim_step(o, g->params, g->chunk_grads, j.n_chunks, g->n_params, pool);
+    /* train.l2: the loss includes l2 * sum(w^2) of the weights the batch saw */
+    if (sums && o->l2 != 0) sums->loss += (double)B * o->penalty;
     /* then the nodes with state update it from the chunks' records */
     for (int k = 0; k < g->n_nodes - 1; k++) {
         const struct nn_node *n = &g->nodes[g->order[k]];
         if (n->ops->after_step) n->ops->after_step(n, g, B);
     }
+}
+
+/* The optimizer's tensors (for clipnorm and train.l2): each node's weights,
+ * then its biases, in parameter order.  train.l2 applies to the weights of
+ * the layers with a fan-in (dense and conv2d kernels: Keras' kernels), not to
+ * batch normalization's gamma. */
+static int set_tensors(struct nn_optim *o, const struct nn_graph *g)
+{
+    size_t *len = malloc(2 * (size_t)g->n_nodes * sizeof *len);
+    unsigned char *w = malloc(2 * (size_t)g->n_nodes);
+    int n = 0;
+    for (int k = 0; len && w && k < g->n_nodes - 1; k++) {
+        const struct nn_node *nd = &g->nodes[g->order[k]];
+        if (!nd->n_params) continue;
+        len[n] = nd->n_weights, w[n++] = nd->fan_in > 0;
+        len[n] = nd->n_params - nd->n_weights, w[n++] = 0;
+    }
+    int rc = len && w ? nn_optim_set_tensors(o, n, len, w) : -1;
+    free(len);
+    free(w);
+    return rc;
+}
+
+/* The sum of the squared weights train.l2 applies to, in parameter order. */
+static double weights_sq(const struct nn_graph *g)
+{
+    double sq = 0;
+    for (int k = 0; k < g->n_nodes - 1; k++) {
+        const struct nn_node *nd = &g->nodes[g->order[k]];
+        if (nd->fan_in <= 0) continue;
+        const float *w = g->params + nd->param_off;
+        for (size_t i = 0; i < nd->n_weights; i++) sq += (double)w[i] * w[i];
+    }
+    return sq;
 }
 
 int nn_train_optim_init(struct nn_optim *o, const struct nn_graph *g, const struct nn_spec *s)
@@ -140,6 +178,11 @@ int nn_train_optim_init(struct nn_optim *o, const struct nn_graph *g, const stru
      * them, but the updates cover only the trainable prefix */
     if (nn_optim_init(o, &s->train.optim, g->n_params)) return -1;
     o->n = g->n_trainable;
+    o->l2 = s->train.l2;
+    if (set_tensors(o, g)) {
+        nn_optim_free(o);
+        return -1;
+    }
     return 0;
 }
 
@@ -198,6 +241,7 @@ int nn_trainer_init(struct nn_trainer *t, struct nn_graph *g, const struct nn_sp
                  g->n_params);
         return -1;
     }
+    nn_lr_state_init(&t->lr_state, &s->train.lr_schedule, s->train.optim.learning_rate);
     nn_trainer_seek(t, 0, 0);
     return 0;
 }
@@ -241,6 +285,9 @@ int nn_trainer_epoch(struct nn_trainer *t, const struct nn_train_hooks *h,
         const size_t b = t->batch * bs;
         const int B = (int)(n - b < bs ? n - b : bs);
         const double before = t->sums.loss;
+        t->o.lr = nn_lr_at(&t->s->train.lr_schedule, &t->lr_state,
+                           t->s->train.optim.learning_rate, t->step, n_batches,
+                           (uint64_t)n_batches * (uint64_t)t->s->train.epochs);
         nn_train_step(t->g, t->s, &t->o, t->train, t->idx + b, B, h->pool, t->step++,
                       &t->sums);
         if (!isfinite(t->sums.loss - before)) {
@@ -254,7 +301,7 @@ int nn_trainer_epoch(struct nn_trainer *t, const struct nn_train_hooks *h,
     }
     const double m = t->sums.n ? (double)t->sums.n : 1;
     *st = (struct nn_epoch_stats){t->sums.loss / m, t->sums.correct / m, t->sums.sq_err / m,
-                                  nn_now() - t0};
+                                  nn_now() - t0, t->o.lr};
     t->epoch++;
     t->batch = 0;
     t->sums = (struct nn_metric_sums){0};
@@ -283,6 +330,12 @@ int nn_train(struct nn_graph *g, const struct nn_spec *s, const struct nn_datase
         rc = nn_trainer_epoch(&t, &h, &st, err, n_err);
         if (rc) break;
         if (epochs) epochs[e] = st;
+        /* reduce_on_plateau on a training quantity (val_* needs nn_run's evaluation) */
+        const int mon = s->train.lr_schedule.monitor;
+        if (mon < NN_MONITOR_VAL_LOSS)
+            nn_lr_plateau_update(&t.lr_state, &s->train.lr_schedule,
+                                 mon == NN_MONITOR_LOSS ? st.loss
+                                 : mon == NN_MONITOR_ACCURACY ? st.accuracy : st.mse);
         if (opts->log) {
             fprintf(opts->log, "epoch %d/%d  loss %.4f", e + 1, s->train.epochs, st.loss);
             if (s->train.metrics & (1u << NN_METRIC_ACCURACY))
@@ -318,6 +371,7 @@ void nn_predict(struct nn_graph *g, const struct nn_spec *s, const struct nn_dat
     }
     out->n = sums.n;
     out->loss = sums.n ? sums.loss / (double)sums.n : 0;
+    if (s->train.l2 != 0 && sums.n) out->loss += s->train.l2 * weights_sq(g);   /* as Keras */
     out->accuracy = sums.n ? sums.correct / (double)sums.n : 0;
     out->mse = sums.n ? sums.sq_err / (double)sums.n : 0;
     out->seconds = nn_now() - t0;
