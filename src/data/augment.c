@@ -1,6 +1,7 @@
 /* augment.c - bytes -> input floats, with the training-time augmentation
  * (see include/nnrun/augment.h for what each one does). */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "nnrun/augment.h"
@@ -67,50 +68,82 @@ void nn_augment_draw(const struct nn_input_map *m, uint64_t pos, struct nn_augme
 #undef DRAW
 }
 
-/* The plain conversion, no change to the sample. */
-static void convert(const struct nn_input_map *m, const uint8_t *src, float *dst)
+/* Converts n pixels, src pixel -k for dst pixel k when step is -1 (a mirrored
+ * run), src pixel k when step is 1. */
+static void convert_run(const struct nn_input_map *m, const uint8_t *src, float *dst,
+                        size_t n, int step)
 {
-    const size_t pixels = (size_t)m->h * (size_t)m->w, c = (size_t)m->c;
-    if (!m->ch_scale) {
-        const float scale = m->scale;
-        for (size_t i = 0; i < pixels * c; i++) dst[i] = (float)src[i] * scale;
+    const size_t c = (size_t)m->c;
+    if (step > 0 && (!m->ch_scale || c == 1)) {
+        if (!m->ch_scale) {
+            const float scale = m->scale;
+            for (size_t i = 0; i < n * c; i++) dst[i] = (float)src[i] * scale;
+        } else {
+            const float a = m->ch_scale[0], b = m->ch_shift[0];
+            for (size_t i = 0; i < n; i++) dst[i] = (float)src[i] * a + b;
+        }
         return;
     }
-    if (c == 1) {
-        const float a = m->ch_scale[0], b = m->ch_shift[0];
-        for (size_t i = 0; i < pixels; i++) dst[i] = (float)src[i] * a + b;
+    if (c == 1) {   /* a mirrored run of one channel */
+        if (!m->ch_scale) {
+            const float scale = m->scale;
+            for (size_t i = 0; i < n; i++) dst[i] = (float)src[-(ptrdiff_t)i] * scale;
+        } else {
+            const float a = m->ch_scale[0], b = m->ch_shift[0];
+            for (size_t i = 0; i < n; i++) dst[i] = (float)src[-(ptrdiff_t)i] * a + b;
+        }
         return;
     }
-    for (size_t i = 0; i < pixels; i++)
+    const ptrdiff_t sp = step > 0 ? (ptrdiff_t)c : -(ptrdiff_t)c;
+    for (size_t i = 0; i < n; i++, src += sp)
         for (size_t ch = 0; ch < c; ch++)
-            dst[i * c + ch] = (float)src[i * c + ch] * m->ch_scale[ch] + m->ch_shift[ch];
+            dst[i * c + ch] = m->ch_scale ? (float)src[ch] * m->ch_scale[ch] + m->ch_shift[ch]
+                                          : (float)src[ch] * m->scale;
+}
+
+/* Pixels x0..x1 of an output row set to the value of byte v (padding or noise). */
+static void fill_byte(const struct nn_input_map *m, float *row, int x0, int x1, uint8_t v)
+{
+    const size_t c = (size_t)m->c;
+    for (size_t x = (size_t)x0; x < (size_t)x1; x++)
+        for (size_t ch = 0; ch < c; ch++)
+            row[x * c + ch] = m->ch_scale ? (float)v * m->ch_scale[ch] + m->ch_shift[ch]
+                                          : (float)v * m->scale;
 }
 
 void nn_input_apply(const struct nn_input_map *m, const struct nn_augment_draw *d,
                     const uint8_t *src, float *dst)
 {
+    const int h = m->h, w = m->w;
+    const size_t c = (size_t)m->c, row_len = (size_t)w * c;
     if (!d->flip && !d->dy && !d->dx && !d->eh) {
-        convert(m, src, dst);
+        convert_run(m, src, dst, (size_t)h * (size_t)w, 1);
         return;
     }
-    const int h = m->h, w = m->w, c = m->c;
+    /* output columns [x0, x1) have their source column x - dx inside the image */
+    const int x0 = d->dx > 0 ? d->dx : 0, x1 = d->dx < 0 ? w + d->dx : w;
     for (int y = 0; y < h; y++) {
+        float *out = dst + (size_t)y * row_len;
         const int sy = y - d->dy;
-        const int erase_row = d->eh && y >= d->ey && y < d->ey + d->eh;
-        for (int x = 0; x < w; x++) {
-            const size_t o = ((size_t)y * (size_t)w + (size_t)x) * (size_t)c;
-            const int sx = x - d->dx;
-            const uint8_t *px = NULL;
-            if (sy >= 0 && sy < h && sx >= 0 && sx < w)
-                px = src + ((size_t)sy * (size_t)w + (size_t)(d->flip ? w - 1 - sx : sx)) *
-                               (size_t)c;
-            const int erased = erase_row && x >= d->ex && x < d->ex + d->ew;
-            for (int ch = 0; ch < c; ch++) {
-                const uint8_t v = erased ? (uint8_t)(nn_rand_at(m->seed, d->noise, o + (size_t)ch) >> 56)
-                                         : px ? px[ch] : 0;
-                dst[o + (size_t)ch] = m->ch_scale
-                                          ? (float)v * m->ch_scale[ch] + m->ch_shift[ch]
-                                          : (float)v * m->scale;
+        if (sy < 0 || sy >= h || x0 >= x1) {
+            fill_byte(m, out, 0, w, 0);
+        } else {
+            fill_byte(m, out, 0, x0, 0);
+            fill_byte(m, out, x1, w, 0);
+            const uint8_t *row = src + (size_t)sy * row_len;
+            /* the source column of x0: x0 - dx, mirrored w - 1 - (x0 - dx) */
+            const int first = d->flip ? w - 1 - (x0 - d->dx) : x0 - d->dx;
+            convert_run(m, row + (size_t)first * c, out + (size_t)x0 * c, (size_t)(x1 - x0),
+                        d->flip ? -1 : 1);
+        }
+        if (d->eh && y >= d->ey && y < d->ey + d->eh) {
+            for (int x = d->ex; x < d->ex + d->ew; x++) {
+                const size_t o = (size_t)y * row_len + (size_t)x * c;
+                for (size_t ch = 0; ch < c; ch++) {
+                    const uint8_t v = (uint8_t)(nn_rand_at(m->seed, d->noise, o + ch) >> 56);
+                    dst[o + ch] = m->ch_scale ? (float)v * m->ch_scale[ch] + m->ch_shift[ch]
+                                              : (float)v * m->scale;
+                }
             }
         }
     }
