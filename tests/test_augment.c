@@ -106,6 +106,11 @@ START_TEST(test_translate_worked)
     nn_input_apply(&m, &f, img34, out);
     const float want2[12] = {0, 0, 4, 3, 0, 0, 8, 7, 0, 0, 12, 11};
     expect_floats(out, want2, 12);
+    /* flip, then shift left 1 and up 1 */
+    struct nn_augment_draw g = {.flip = 1, .dx = -1, .dy = -1};
+    nn_input_apply(&m, &g, img34, out);
+    const float want4[12] = {7, 6, 5, 0, 11, 10, 9, 0, 0, 0, 0, 0};
+    expect_floats(out, want4, 12);
     /* padding is byte 0, scaled like any pixel: with standardization it is -mean/std */
     const float sc = 0.5f, sh = -2.0f;
     m.ch_scale = &sc, m.ch_shift = &sh;
