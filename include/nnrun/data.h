@@ -84,6 +84,10 @@ void nn_dataset_free(struct nn_dataset *ds);
  * train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and
  * t10k-labels-idx1-ubyte.gz (or the same names without .gz).  On failure err
  * lists every place looked in and names the Debian package to install. */
+/* The name of class k: Fashion-MNIST's ("T-shirt/top", ..., "Ankle boot")
+ * when dataset is "fashion_mnist", else the number written into buf. */
+const char *nn_class_name(const char *dataset, int k, char *buf, size_t n);
+
 int nn_fashion_mnist_find(struct nn_data_paths *paths, char *err, size_t n_err);
 
 #endif

@@ -3,6 +3,7 @@
 #define NNRUN_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Programmer-error check, always on: prints file:line and aborts. */
@@ -56,6 +57,9 @@ int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err
 uint8_t *nn_read_file(const char *path, size_t *len, char *err, size_t n_err);
 /* mkdir -p; 0 or -1 with err. */
 int nn_mkdirs(const char *path, char *err, size_t n_err);
+
+/* t as a JSON string, quotes and escapes included (src/util/file.c). */
+void nn_json_string(FILE *f, const char *t);
 
 /* Monotonic wall clock in seconds. */
 double nn_now(void);

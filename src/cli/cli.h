@@ -65,11 +65,7 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
  * predictions use the numbers training used.  0 or cli_load_data's status. */
 int cli_standardize_like_training(const struct nn_spec *s, struct nn_dataset *ds);
 
-/* The data set's class names (Fashion-MNIST's, or "0", "1", ...). */
-const char *cli_class_name(const struct nn_spec *s, int k, char *buf, size_t n);
 
-/* t as a JSON string, quotes and escapes included. */
-void cli_json_string(FILE *f, const char *t);
 
 /* Subcommands: argc/argv as main has them, first = index after the word. */
 int cmd_train(int argc, char **argv, int first);

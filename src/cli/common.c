@@ -333,25 +333,4 @@ int cli_standardize_like_training(const struct nn_spec *s, struct nn_dataset *ds
     return rc;
 }
 
-const char *cli_class_name(const struct nn_spec *s, int k, char *buf, size_t n)
-{
-    static const char *const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                            "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                                            "Ankle boot"};
-    if (s->data.dataset && !strcmp(s->data.dataset, "fashion_mnist") && k >= 0 && k < 10)
-        return fashion[k];
-    snprintf(buf, n, "%d", k);
-    return buf;
-}
 
-void cli_json_string(FILE *f, const char *t)
-{
-    fputc('"', f);
-    for (; *t; t++) {
-        unsigned char c = (unsigned char)*t;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}

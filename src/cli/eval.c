@@ -86,7 +86,7 @@ int cmd_eval(int argc, char **argv, int first)
             uint32_t tot = 0;
             for (int p = 0; p < C; p++) tot += m[k * C + p];
             printf("%s{\"class\": \"%s\", \"accuracy\": %.6f, \"samples\": %u}", k ? ", " : "",
-                   cli_class_name(s, k, nb, sizeof nb),
+                   nn_class_name(s->data.dataset, k, nb, sizeof nb),
                    tot ? (double)m[k * C + k] / tot : 0.0, tot);
         }
         printf("], \"confusion\": [");
@@ -103,7 +103,7 @@ int cmd_eval(int argc, char **argv, int first)
         for (int k = 0; k < C; k++) {
             uint32_t tot = 0;
             for (int p = 0; p < C; p++) tot += m[k * C + p];
-            printf("  %2d %-12s %6.2f%%  (%u/%u)\n", k, cli_class_name(s, k, nb, sizeof nb),
+            printf("  %2d %-12s %6.2f%%  (%u/%u)\n", k, nn_class_name(s->data.dataset, k, nb, sizeof nb),
                    tot ? 100.0 * m[k * C + k] / tot : 0.0, m[k * C + k], tot);
         }
         printf("\nconfusion matrix (rows: true class, columns: predicted class):\n     ");
@@ -112,7 +112,7 @@ int cmd_eval(int argc, char **argv, int first)
         for (int k = 0; k < C; k++) {
             printf("  %2d ", k);
             for (int p = 0; p < C; p++) printf(" %5u", m[k * C + p]);
-            printf("   %s\n", cli_class_name(s, k, nb, sizeof nb));
+            printf("   %s\n", nn_class_name(s->data.dataset, k, nb, sizeof nb));
         }
     }
     free(pred);
@@ -169,10 +169,10 @@ int cmd_predict(int argc, char **argv, int first)
     nn_predict(&g, s, &ds, pool, &ev, pred, prob);
     char nb[16];
     for (size_t i = 0; i < ds.n; i++) {
-        const char *name = cli_class_name(s, pred[i], nb, sizeof nb);
+        const char *name = nn_class_name(s->data.dataset, pred[i], nb, sizeof nb);
         if (c.json) {
             printf("{\"index\": %zu, \"class\": %d, \"name\": ", i, pred[i]);
-            cli_json_string(stdout, name);
+            nn_json_string(stdout, name);
             printf(", \"probability\": %.6f}\n", prob[i]);
         } else {
             printf("%zu\t%d\t%s\t%.4f\n", i, pred[i], name, prob[i]);

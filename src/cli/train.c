@@ -251,7 +251,7 @@ int cmd_train(int argc, char **argv, int first)
                "\"best_epoch\": %d, \"seconds\": %.3f, \"run_dir\": ", r.test.loss,
                r.test.accuracy, r.test.mse, r.epochs_run, r.stopped_early ? "true" : "false",
                r.best_epoch, r.seconds);
-        if (run_dir) cli_json_string(stdout, run_dir);
+        if (run_dir) nn_json_string(stdout, run_dir);
         else printf("null");
         printf("}\n");
     } else {

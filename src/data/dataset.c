@@ -63,6 +63,16 @@ static int probe(const char *dir, char out[4][NN_PATH_MAX], char *note, size_t n
     return 0;
 }
 
+const char *nn_class_name(const char *dataset, int k, char *buf, size_t n)
+{
+    static const char *const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                            "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                                            "Ankle boot"};
+    if (dataset && !strcmp(dataset, "fashion_mnist") && k >= 0 && k < 10) return fashion[k];
+    snprintf(buf, n, "%d", k);
+    return buf;
+}
+
 int nn_fashion_mnist_find(struct nn_data_paths *paths, char *err, size_t n_err)
 {
     const char *dirs[3], *labels[3];

@@ -99,21 +99,7 @@ static void json_stats(FILE *f, const char *key, double loss, double acc, double
             acc, mse);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
 
-static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                              "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                                              "Ankle boot"};
 
 static int write_results(const char *path, const struct nn_graph *g, const struct nn_spec *s,
                          const struct nn_dataset *train, const struct nn_dataset *val,
@@ -125,7 +111,7 @@ static int write_results(const char *path, const struct nn_graph *g, const struc
     FILE *f = open_memstream(&text, &len);
     if (!f) return write_text(path, NULL, 0, err, n_err);
     fprintf(f, "{\n  \"nnrun_version\": \"%s\",\n  \"name\": ", NNRUN_VERSION);
-    json_string(f, s->name);
+    nn_json_string(f, s->name);
     fprintf(f, ",\n  \"spec\": \"spec.yaml\",\n  \"spec_hash\": \"%016llx\",\n",
             (unsigned long long)nn_spec_hash(s));
     fprintf(f, "  \"seed\": %llu,\n  \"threads\": %d,\n  \"params\": %zu,\n",
@@ -149,11 +135,10 @@ static int write_results(const char *path, const struct nn_graph *g, const struc
         fprintf(f, "%s%.3f", i ? ", " : "", r->rows[i].train.seconds);
     fprintf(f, "]},\n  \"classes\": [");
     const int C = r->n_classes;
-    const int fashion = s->data.dataset && !strcmp(s->data.dataset, "fashion_mnist") && C == 10;
     for (int k = 0; k < C; k++) {
         fprintf(f, "%s", k ? ", " : "");
-        if (fashion) json_string(f, fashion_names[k]);
-        else fprintf(f, "\"%d\"", k);
+        char nb[16];
+        nn_json_string(f, nn_class_name(s->data.dataset, k, nb, sizeof nb));
     }
     fprintf(f, "],\n  \"per_class_accuracy\": [");
     for (int k = 0; k < C; k++) {

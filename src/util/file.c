@@ -108,3 +108,15 @@ int nn_mkdirs(const char *path, char *err, size_t n_err)
     }
     return 0;
 }
+
+void nn_json_string(FILE *f, const char *t)
+{
+    fputc('"', f);
+    for (; *t; t++) {
+        unsigned char c = (unsigned char)*t;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
