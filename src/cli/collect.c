@@ -6,7 +6,10 @@
  * values differ between the runs, named the way --set names them
  * (train.optimizer.learning_rate, model.layers.3.dense.units): the table
  * shows what was varied without being told.  `nnrun sweep` prints its
- * leaderboard through collect_table too, naming its varied keys instead. */
+ * leaderboard through collect_table too, naming its varied keys instead.
+ *
+ * Finding run records, reading results.json and flattening and comparing
+ * specs are here once, for `nnrun report` too (collect.h). */
 #include <dirent.h>
 #include <limits.h>
 #include <math.h>
@@ -27,7 +30,7 @@
 #define MAX_DEPTH 6
 /* the terminal shows at most this many differing keys; the CSV has them all */
 #define MAX_SHOWN_KEYS 12
-#define KEY_MAX 512
+#define KEY_MAX 1024
 
 const char *const collect_metric_names[CM_COUNT] = {
     "test_accuracy", "test_loss", "val_accuracy", "val_loss", "train_loss", "train_accuracy",
@@ -76,15 +79,126 @@ static void sb_put(struct sb *b, const char *fmt, ...)
     }
 }
 
-/* ---- one record ------------------------------------------------------------ */
+/* ---- finding run records ------------------------------------------------- */
 
-static void add_leaf(struct run_record *r, const char *key, char *val)
+void collect_paths_free(struct collect_paths *ps)
 {
-    r->keys = nn_xrealloc(r->keys, (size_t)(r->n_leaves + 1) * sizeof *r->keys);
-    r->vals = nn_xrealloc(r->vals, (size_t)(r->n_leaves + 1) * sizeof *r->vals);
-    r->keys[r->n_leaves] = nn_xstrdup(key);
-    r->vals[r->n_leaves] = val;
-    r->n_leaves++;
+    for (int i = 0; i < ps->n; i++) free(ps->p[i]);
+    free(ps->p);
+    memset(ps, 0, sizeof *ps);
+}
+
+static void push_path(struct collect_paths *ps, const char *s)
+{
+    ps->p = nn_xrealloc(ps->p, (size_t)(ps->n + 1) * sizeof *ps->p);
+    ps->p[ps->n++] = nn_xstrdup(s);
+}
+
+int collect_is_record(const char *dir)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    return snprintf(p, sizeof p, "%s/results.json", dir) < (int)sizeof p && !stat(p, &st) &&
+           S_ISREG(st.st_mode);
+}
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int find(const char *dir, int depth, int max_depth, int link, struct collect_paths *out,
+                struct collect_paths *left_out)
+{
+    if (collect_is_record(dir)) {
+        push_path(out, dir);
+        return 1;   /* a record's own files are not records */
+    }
+    if (depth >= max_depth || link) {
+        if (left_out) push_path(left_out, dir);
+        return 0;
+    }
+    /* the names first, in order, and the directory closed before going down */
+    struct collect_paths names = {0};
+    DIR *dp = opendir(dir);
+    if (!dp) return 0;
+    for (struct dirent *e; (e = readdir(dp));)
+        if (e->d_name[0] != '.') push_path(&names, e->d_name);   /* ., .. and .git */
+    closedir(dp);
+    if (names.n) qsort(names.p, (size_t)names.n, sizeof *names.p, by_path);
+    int found = 0;
+    const int here = !strcmp(dir, ".");   /* under ".", "run" rather than "./run" */
+    for (int i = 0; i < names.n; i++) {
+        char p[PATH_MAX];
+        if (snprintf(p, sizeof p, "%s%s%s", here ? "" : dir, here ? "" : "/", names.p[i]) >=
+            (int)sizeof p)
+            continue;
+        struct stat st;
+        if (lstat(p, &st)) continue;
+        if (S_ISDIR(st.st_mode)) found += find(p, depth + 1, max_depth, 0, out, left_out);
+        else if (S_ISLNK(st.st_mode) && !stat(p, &st) && S_ISDIR(st.st_mode))
+            found += find(p, depth + 1, max_depth, 1, out, left_out);
+    }
+    collect_paths_free(&names);
+    return found;
+}
+
+int collect_find(const char *dir, int max_depth, struct collect_paths *out,
+                 struct collect_paths *left_out)
+{
+    return find(dir, 0, max_depth, 0, out, left_out);
+}
+
+/* ---- results.json ------------------------------------------------------------ */
+
+const struct nn_ynode *collect_get(const struct nn_ynode *root, const char *path)
+{
+    const struct nn_ynode *n = root;
+    while (n && *path) {
+        const size_t l = strcspn(path, ".");
+        const struct nn_ynode *next = NULL;
+        for (int i = 0; n->kind == NN_Y_MAP && i < n->n && !next; i++)
+            if (!strncmp(n->keys[i], path, l) && !n->keys[i][l]) next = n->items[i];
+        n = next;
+        path += l + (path[l] == '.');
+    }
+    return n;
+}
+
+int collect_number(const struct nn_ynode *n, double *out)
+{
+    if (!n || n->kind != NN_Y_SCALAR || !n->str) return -1;
+    char *end;
+    const double x = strtod(n->str, &end);
+    if (end == n->str || *end) return -1;
+    *out = x;
+    return 0;
+}
+
+/* ---- spec.yaml ------------------------------------------------------------------ */
+
+/* A scalar as people write it: 0.00100000005 -> 0.001 (see collect.h). */
+static char *show_scalar(const struct nn_ynode *n)
+{
+    const char *v = n->str ? n->str : "";
+    char *end;
+    const double x = strtod(v, &end);
+    if (!n->quoted && end != v && !*end && strpbrk(v, ".eE") && isfinite(x))
+        for (int p = 1; p <= 9; p++) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%.*g", p, x);
+            if ((float)strtod(buf, NULL) == (float)x) return nn_xstrdup(buf);
+        }
+    return nn_xstrdup(v);
+}
+
+static void add_leaf(struct spec_leaves *l, const char *key, char *val)
+{
+    l->keys = nn_xrealloc(l->keys, (size_t)(l->n + 1) * sizeof *l->keys);
+    l->vals = nn_xrealloc(l->vals, (size_t)(l->n + 1) * sizeof *l->vals);
+    l->keys[l->n] = nn_xstrdup(key);
+    l->vals[l->n] = val;
+    l->n++;
 }
 
 static int all_scalars(const struct nn_ynode *n)
@@ -94,39 +208,123 @@ static int all_scalars(const struct nn_ynode *n)
     return 1;
 }
 
-/* Leaves of the spec tree under path.  A list of scalars ([28, 28, 1],
- * metrics) is one value; a list of maps (layers) is indexed like --set. */
-static void flatten(struct run_record *r, const struct nn_ynode *n, char *path, size_t len)
+static void flatten(struct spec_leaves *l, const struct nn_ynode *n, char *path, size_t len)
 {
     const int map = n->kind == NN_Y_MAP && n->n;
     if (map || (n->kind == NN_Y_SEQ && n->n && !all_scalars(n))) {
         for (int i = 0; i < n->n; i++) {
             int k = map ? snprintf(path + len, KEY_MAX - len, "%s%s", len ? "." : "", n->keys[i])
                         : snprintf(path + len, KEY_MAX - len, "%s%d", len ? "." : "", i);
-            if (k > 0 && len + (size_t)k < KEY_MAX) flatten(r, n->items[i], path, len + (size_t)k);
+            /* absurdly deep: left out */
+            if (k >= 0 && len + (size_t)k < KEY_MAX) flatten(l, n->items[i], path, len + (size_t)k);
             path[len] = '\0';
         }
         return;
     }
-    struct sb v = {0};
     if (n->kind == NN_Y_SCALAR) {
-        sb_put(&v, "%s", n->str);
-    } else {
-        sb_put(&v, "%s", n->kind == NN_Y_MAP ? "{" : "[");
-        for (int i = 0; i < n->n; i++) sb_put(&v, "%s%s", i ? ", " : "", n->items[i]->str);
-        sb_put(&v, "%s", n->kind == NN_Y_MAP ? "}" : "]");
+        add_leaf(l, path, show_scalar(n));
+        return;
     }
-    add_leaf(r, path, v.p);
+    struct sb v = {0};
+    sb_put(&v, "%s", n->kind == NN_Y_MAP ? "{" : "[");
+    for (int i = 0; i < n->n; i++) {
+        char *s = show_scalar(n->items[i]);
+        sb_put(&v, "%s%s", i ? ", " : "", s);
+        free(s);
+    }
+    sb_put(&v, "%s", n->kind == NN_Y_MAP ? "}" : "]");
+    add_leaf(l, path, v.p);
 }
 
-static double num_at(const struct nn_ynode *root, const char *section, const char *key)
+void collect_flatten_spec(const struct nn_ynode *spec, struct spec_leaves *out)
 {
-    const struct nn_ynode *n = section ? nn_ymap_get(nn_ymap_get(root, section), key)
-                                       : nn_ymap_get(root, key);
-    if (!n || n->kind != NN_Y_SCALAR) return NAN;
-    char *end;
-    double v = strtod(n->str, &end);
-    return end != n->str && !*end ? v : NAN;
+    char key[KEY_MAX] = "";
+    memset(out, 0, sizeof *out);
+    if (spec) flatten(out, spec, key, 0);
+}
+
+int collect_read_spec(const char *path, struct spec_leaves *out, FILE *errors)
+{
+    struct nn_diag d;
+    nn_diag_init(&d, path);
+    struct nn_ynode *spec = nn_yaml_parse_file(path, &d);
+    if (errors) nn_diag_print(&d, errors);
+    nn_diag_free(&d);
+    collect_flatten_spec(spec, out);
+    nn_ynode_free(spec);
+    return spec ? 0 : -1;
+}
+
+void collect_leaves_free(struct spec_leaves *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        free(l->keys[i]);
+        free(l->vals[i]);
+    }
+    free(l->keys);
+    free(l->vals);
+    memset(l, 0, sizeof *l);
+}
+
+/* collect_spec_value, looking at leaf hint first: specs mostly line up */
+static const char *value_at(const struct spec_leaves *l, const char *key, int hint)
+{
+    if (hint >= 0 && hint < l->n && !strcmp(l->keys[hint], key)) return l->vals[hint];
+    const size_t n = strlen(key);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < l->n; i++) {
+            const char *k = l->keys[i];
+            if (!strncmp(k, key, n) && (pass ? !strcmp(k + n, ".name") : !k[n])) return l->vals[i];
+        }
+    return NULL;
+}
+
+const char *collect_spec_value(const struct spec_leaves *l, const char *key)
+{
+    return value_at(l, key, -1);
+}
+
+static int has_key(const struct spec_leaves *l, const char *key, int hint)
+{
+    if (hint < l->n && !strcmp(l->keys[hint], key)) return 1;
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->keys[i], key)) return 1;
+    return 0;
+}
+
+int collect_differing_keys(const struct spec_leaves *const *specs, int n, const char ***out)
+{
+    const char **keys = NULL;
+    int n_keys = 0;
+    for (int pass = 0; pass < 2; pass++)   /* 0: the keys every spec has */
+        for (int i = 0; i < n; i++)
+            for (int l = 0; l < specs[i]->n; l++) {
+                const char *k = specs[i]->keys[l];
+                if (!strcmp(k, "name")) continue;
+                int seen = 0;   /* already considered */
+                for (int j = 0; j < i && !seen; j++) seen = has_key(specs[j], k, l);
+                if (seen) continue;
+                int differs = 0, missing = 0;
+                for (int j = 0; j < n; j++) {
+                    if (!specs[j]->n) continue;
+                    const char *v = value_at(specs[j], k, l);
+                    missing |= !v;
+                    differs |= !v || strcmp(v, specs[i]->vals[l]);
+                }
+                if (!differs || missing != pass) continue;
+                keys = nn_xrealloc(keys, (size_t)(n_keys + 1) * sizeof *keys);
+                keys[n_keys++] = k;
+            }
+    *out = keys;
+    return n_keys;
+}
+
+/* ---- one record ------------------------------------------------------------ */
+
+static double num_at(const struct nn_ynode *root, const char *path)
+{
+    double x;
+    return collect_number(collect_get(root, path), &x) ? NAN : x;
 }
 
 int collect_load(const char *dir, struct run_record *r, char *err, size_t n_err)
@@ -144,72 +342,33 @@ int collect_load(const char *dir, struct run_record *r, char *err, size_t n_err)
         return -1;
     }
     r->dir = nn_xstrdup(dir);
-    const struct nn_ynode *name = nn_ymap_get(res, "name");
+    const struct nn_ynode *name = collect_get(res, "name");
     r->name = nn_xstrdup(name && name->kind == NN_Y_SCALAR ? name->str : "?");
-    double seed = num_at(res, NULL, "seed"), epochs = num_at(res, NULL, "epochs_run");
+    double seed = num_at(res, "seed"), epochs = num_at(res, "epochs_run");
     r->seed = isnan(seed) ? -1 : (long long)seed;
     r->epochs_run = isnan(epochs) ? 0 : (int)epochs;
-    r->m[CM_TEST_ACCURACY] = num_at(res, "test", "accuracy");
-    r->m[CM_TEST_LOSS] = num_at(res, "test", "loss");
-    r->m[CM_VAL_ACCURACY] = num_at(res, "validation", "accuracy");
-    r->m[CM_VAL_LOSS] = num_at(res, "validation", "loss");
-    r->m[CM_TRAIN_ACCURACY] = num_at(res, "train", "accuracy");
-    r->m[CM_TRAIN_LOSS] = num_at(res, "train", "loss");
-    r->m[CM_SECONDS] = num_at(res, "seconds", "train") + num_at(res, "seconds", "test");
+    r->m[CM_TEST_ACCURACY] = num_at(res, "test.accuracy");
+    r->m[CM_TEST_LOSS] = num_at(res, "test.loss");
+    r->m[CM_VAL_ACCURACY] = num_at(res, "validation.accuracy");
+    r->m[CM_VAL_LOSS] = num_at(res, "validation.loss");
+    r->m[CM_TRAIN_ACCURACY] = num_at(res, "train.accuracy");
+    r->m[CM_TRAIN_LOSS] = num_at(res, "train.loss");
+    r->m[CM_SECONDS] = num_at(res, "seconds.train") + num_at(res, "seconds.test");
     nn_ynode_free(res);
     nn_diag_free(&d);
 
     /* the spec is optional: without it the record just has no spec columns */
     snprintf(path, sizeof path, "%s/spec.yaml", dir);
-    nn_diag_init(&d, path);
-    struct nn_ynode *spec = nn_yaml_parse_file(path, &d);
-    char key[KEY_MAX] = "";
-    if (spec) flatten(r, spec, key, 0);
-    nn_ynode_free(spec);
-    nn_diag_free(&d);
+    collect_read_spec(path, &r->spec, NULL);
     return 0;
 }
 
 void collect_record_free(struct run_record *r)
 {
-    for (int i = 0; i < r->n_leaves; i++) {
-        free(r->keys[i]);
-        free(r->vals[i]);
-    }
-    free(r->keys);
-    free(r->vals);
+    collect_leaves_free(&r->spec);
     free(r->dir);
     free(r->name);
     memset(r, 0, sizeof *r);
-}
-
-/* The value of key in r's spec.  A key that names a section rather than a
- * leaf (a sweep over train.optimizer: [adam, sgd]) shows the section's name. */
-static const char *lookup(const struct run_record *r, const char *key)
-{
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < r->n_leaves; i++) {
-            const char *k = r->keys[i];
-            size_t n = strlen(key);
-            if (!strncmp(k, key, n) && (pass ? !strcmp(k + n, ".name") : !k[n])) return r->vals[i];
-        }
-    return NULL;
-}
-
-/* A spec value as people write it: the resolved spec keeps 9 digits of a
- * float (0.00100000005), shown here in the shortest form that is the same
- * float (0.001). */
-static const char *show_value(const char *v, char *buf, size_t n)
-{
-    if (!v) return "";
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !strpbrk(v, ".eE") || !isfinite(x)) return v;
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, n, "%.*g", p, x);
-        if ((float)strtod(buf, NULL) == (float)x) return buf;
-    }
-    return v;
 }
 
 const char *collect_short_key(const char *const *keys, int n, int i)
@@ -229,53 +388,7 @@ const char *collect_short_key(const char *const *keys, int n, int i)
     return k;
 }
 
-/* ---- finding and ordering records ---------------------------------------- */
-
-struct paths {
-    char **p;
-    int n;
-};
-
-static void push_path(struct paths *ps, const char *s)
-{
-    ps->p = nn_xrealloc(ps->p, (size_t)(ps->n + 1) * sizeof *ps->p);
-    ps->p[ps->n++] = nn_xstrdup(s);
-}
-
-static int is_file(const char *p)
-{
-    struct stat st;
-    return !stat(p, &st) && S_ISREG(st.st_mode);
-}
-
-static void find_runs(const char *dir, int depth, struct paths *out)
-{
-    char p[PATH_MAX];
-    if (snprintf(p, sizeof p, "%s/results.json", dir) < (int)sizeof p && is_file(p)) {
-        push_path(out, dir);
-        return;   /* a record's own files are not records */
-    }
-    if (depth >= MAX_DEPTH) return;
-    DIR *dp = opendir(dir);
-    if (!dp) return;
-    for (struct dirent *e; (e = readdir(dp));) {
-        if (e->d_name[0] == '.') continue;   /* ., .. and hidden ones such as .git */
-        /* under ".", "run" rather than "./run" */
-        const int here = !strcmp(dir, ".");
-        if (snprintf(p, sizeof p, "%s%s%s", here ? "" : dir, here ? "" : "/", e->d_name) >=
-            (int)sizeof p)
-            continue;
-        struct stat st;
-        /* lstat: symbolic links are not followed, so there are no cycles */
-        if (!lstat(p, &st) && S_ISDIR(st.st_mode)) find_runs(p, depth + 1, out);
-    }
-    closedir(dp);
-}
-
-static int by_path(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/* ---- ordering records ------------------------------------------------------ */
 
 static int sort_metric;   /* qsort has no context argument */
 
@@ -303,38 +416,23 @@ static int by_metric(const void *a, const void *b)
     return c ? c : strcmp(x->dir, y->dir);
 }
 
-/* Leaf keys, in the order of the specs, whose values are not the same in
- * every record with a spec.  name and seed have columns of their own. */
-static int differing_keys(const struct run_record *rs, int n, char ***out)
+/* a spec value in a cell: empty when the record lacks the key */
+static const char *spec_text(const struct run_record *x, const char *key)
 {
-    char **all = NULL, **diff = NULL;
-    int n_all = 0, n_diff = 0;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < rs[i].n_leaves; j++) {
-            const char *k = rs[i].keys[j];
-            int seen = !strcmp(k, "name") || !strcmp(k, "seed");
-            for (int t = 0; t < n_all && !seen; t++) seen = !strcmp(all[t], k);
-            if (seen) continue;
-            all = nn_xrealloc(all, (size_t)(n_all + 1) * sizeof *all);
-            all[n_all++] = rs[i].keys[j];
-        }
-    for (int t = 0; t < n_all; t++) {
-        const char *first = NULL;
-        int have = 0, differs = 0;
-        for (int i = 0; i < n && !differs; i++) {
-            if (!rs[i].n_leaves) continue;
-            const char *v = lookup(&rs[i], all[t]);
-            if (have) differs = !v != !first || (v && strcmp(v, first));
-            first = have ? first : v;
-            have = 1;
-        }
-        if (!differs) continue;
-        diff = nn_xrealloc(diff, (size_t)(n_diff + 1) * sizeof *diff);
-        diff[n_diff++] = nn_xstrdup(all[t]);
-    }
-    free(all);
-    *out = diff;
-    return n_diff;
+    const char *v = collect_spec_value(&x->spec, key);
+    return v ? v : "";
+}
+
+/* The keys that differ, bar seed: it has a column of its own (and name). */
+static int differing_keys(const struct run_record *rs, int n, const char ***out)
+{
+    const struct spec_leaves **specs = nn_xcalloc((size_t)n + 1, sizeof *specs);
+    for (int i = 0; i < n; i++) specs[i] = &rs[i].spec;
+    int n_keys = collect_differing_keys(specs, n, out), k = 0;
+    for (int i = 0; i < n_keys; i++)
+        if (strcmp((*out)[i], "seed")) (*out)[k++] = (*out)[i];
+    free(specs);
+    return k;
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -408,7 +506,6 @@ static void show(const struct collect_opts *o, const struct run_record *rs, int 
     for (int r = 0; r <= n; r++) {
         const struct run_record *x = r ? &rs[r - 1] : NULL;
         int c = 0;
-        char buf[64];
         if (x) put_cell(&t, r, c++, 1, "%d", r);
         else put_cell(&t, r, c++, 1, "rank");
         if (!o->sweep) {
@@ -421,7 +518,7 @@ static void show(const struct collect_opts *o, const struct run_record *rs, int 
         }
         for (int k = 0; k < shown; k++)
             put_cell(&t, r, c++, 0, "%s",
-                     x ? show_value(lookup(x, keys[k]), buf, sizeof buf)
+                     x ? spec_text(x, keys[k])
                        : collect_short_key(keys, n_keys, k));
         static const struct { int m; const char *head, *fmt; } cols[] = {
             {CM_TEST_ACCURACY, "test_acc", "%.4f"}, {CM_TEST_LOSS, "test_loss", "%.4f"},
@@ -475,14 +572,13 @@ static int write_csv(const char *path, const struct run_record *rs, int n,
                                 CM_TRAIN_ACCURACY, CM_TRAIN_LOSS};
     for (int i = 0; i < n; i++) {
         const struct run_record *x = &rs[i];
-        char buf[64];
         sb_put(&b, "%d", i + 1);
         csv_field(&b, x->dir);
         csv_field(&b, x->name);
         if (x->seed >= 0) sb_put(&b, ",%lld", x->seed);
         else sb_put(&b, ",");
         for (int k = 0; k < n_keys; k++)
-            csv_field(&b, show_value(lookup(x, keys[k]), buf, sizeof buf));
+            csv_field(&b, spec_text(x, keys[k]));
         for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
             if (isnan(x->m[order[k]])) sb_put(&b, ",");
             else sb_put(&b, ",%.6f", x->m[order[k]]);
@@ -502,7 +598,7 @@ static int write_csv(const char *path, const struct run_record *rs, int n,
  * an argument is not a directory. */
 static int load_all(const struct collect_opts *o, struct run_record **out, int *n_out)
 {
-    struct paths ps = {0};
+    struct collect_paths ps = {0};
     for (int i = 0; i < o->n_dirs; i++) {
         char top[PATH_MAX];
         snprintf(top, sizeof top, "%s", o->dirs[i]);
@@ -511,13 +607,12 @@ static int load_all(const struct collect_opts *o, struct run_record **out, int *
         if (stat(top, &st) || !S_ISDIR(st.st_mode)) {
             fprintf(stderr, "nnrun: error: %s: %s\n", top,
                     stat(top, &st) ? "no such directory" : "not a directory");
-            for (int k = 0; k < ps.n; k++) free(ps.p[k]);
-            free(ps.p);
+            collect_paths_free(&ps);
             return -1;
         }
-        find_runs(top, 0, &ps);
+        collect_find(top, MAX_DEPTH, &ps, NULL);
     }
-    qsort(ps.p, (size_t)ps.n, sizeof *ps.p, by_path);
+    if (ps.n) qsort(ps.p, (size_t)ps.n, sizeof *ps.p, by_path);   /* ps.p is NULL without */
     struct run_record *rs = nn_xcalloc((size_t)ps.n + 1, sizeof *rs);
     char **real = nn_xcalloc((size_t)ps.n + 1, sizeof *real);
     int n = 0;
@@ -533,12 +628,9 @@ static int load_all(const struct collect_opts *o, struct run_record **out, int *
         else
             n++;
     }
-    for (int k = 0; k < ps.n; k++) {
-        free(ps.p[k]);
-        free(real[k]);
-    }
-    free(ps.p);
+    for (int k = 0; k < ps.n; k++) free(real[k]);
     free(real);
+    collect_paths_free(&ps);
     *out = rs;
     *n_out = n;
     return 0;
@@ -558,15 +650,14 @@ int collect_table(const struct collect_opts *o, FILE *f)
     }
     sort_metric = o->metric;
     qsort(rs, (size_t)n, sizeof *rs, by_metric);
-    char **diff = NULL;
+    const char **diff = NULL;
     const int n_keys = o->keys ? o->n_keys : differing_keys(rs, n, &diff);
-    const char *const *keys = o->keys ? o->keys : (const char *const *)diff;
+    const char *const *keys = o->keys ? o->keys : diff;
     show(o, rs, n, keys, n_keys, f);
     int rc = o->csv && write_csv(o->csv, rs, n, keys, n_keys) ? EXIT_RUNTIME : 0;
+    free(diff);   /* it points into the records' keys */
     for (int i = 0; i < n; i++) collect_record_free(&rs[i]);
     free(rs);
-    for (int k = 0; k < (o->keys ? 0 : n_keys); k++) free(diff[k]);
-    free(diff);
     return rc;
 }
 

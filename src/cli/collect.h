@@ -19,14 +19,75 @@ extern const char *const collect_metric_names[CM_COUNT];
  * in why, for the caller to place. */
 int collect_metric(const char *name, char *why, size_t n);
 
+/* ---- pieces nnrun report uses too ---------------------------------------- */
+
+struct nn_ynode;
+
+/* A list of paths. */
+struct collect_paths {
+    char **p;
+    int n;
+};
+void collect_paths_free(struct collect_paths *ps);
+
+/* Whether dir is a run record: a directory holding results.json. */
+int collect_is_record(const char *dir);
+
+/* Appends to out the run records at dir and below it, at most max_depth
+ * levels down, in the order of the names at each level.  A record's own
+ * subdirectories are not searched, hidden ones (.git) never; a symbolic link
+ * to a record is taken but no link is searched, so there are no cycles.
+ * Under ".", paths are "run", not "./run".  left_out (NULL: not wanted) gets
+ * the directories passed over without a record: those at max_depth and
+ * links.  Returns how many records it appended. */
+int collect_find(const char *dir, int max_depth, struct collect_paths *out,
+                 struct collect_paths *left_out);
+
+/* The node at a dotted path ("test.accuracy") in a parsed results.json (JSON
+ * is YAML's flow syntax, so nn_yaml_parse_file reads it), or NULL. */
+const struct nn_ynode *collect_get(const struct nn_ynode *root, const char *path);
+
+/* The number a scalar holds, the whole text parsed: 0, or -1 (no scalar, or
+ * not a number). */
+int collect_number(const struct nn_ynode *n, double *out);
+
+/* A spec as its leaves: key paths named the way --set names them
+ * (train.optimizer.learning_rate, model.layers.3.dense.units) and their
+ * values as people write them.  A list of scalars ([28, 28, 1]) is one
+ * value, an empty map "{}"; a list of maps (layers) is indexed.  Unquoted
+ * numbers with a point or an exponent are shown in the shortest form that
+ * is the same float (the resolved spec's 0.00100000005 is 0.001). */
+struct spec_leaves {
+    int n;
+    char **keys, **vals;
+};
+void collect_flatten_spec(const struct nn_ynode *spec, struct spec_leaves *out);
+
+/* Reads and flattens the spec at path; -1 when it cannot be read, its
+ * diagnostics printed to errors (NULL: not printed). */
+int collect_read_spec(const char *path, struct spec_leaves *out, FILE *errors);
+void collect_leaves_free(struct spec_leaves *l);
+
+/* The value of key, or NULL.  A key that names a section rather than a leaf
+ * (a sweep over train.optimizer: [adam, sgd]) gives the section's name. */
+const char *collect_spec_value(const struct spec_leaves *l, const char *key);
+
+/* The keys, in the order of the specs, whose values are not the same in
+ * every spec (a key some specs lack differs): first those every spec has,
+ * then the others (another model's layers).  'name' is left out; specs
+ * without leaves (no spec.yaml) are not compared.  *out points into the
+ * specs' keys; free(*out) when done.  Returns how many. */
+int collect_differing_keys(const struct spec_leaves *const *specs, int n, const char ***out);
+
+/* ---- run records as a table ----------------------------------------------- */
+
 /* One run record: results.json and the flattened spec.yaml. */
 struct run_record {
     char *dir, *name;
     long long seed;
     double m[CM_COUNT];         /* NAN where the record lacks it (val_* without a split) */
     int epochs_run;
-    int n_leaves;
-    char **keys, **vals;        /* leaf paths (train.batch_size) and their YAML text */
+    struct spec_leaves spec;    /* none without a spec.yaml */
 };
 
 /* Reads dir/results.json and dir/spec.yaml (optional).  0, or -1 with the

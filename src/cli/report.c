@@ -4,7 +4,6 @@
  * several runs, a comparison table and charts.  Inline CSS, inline SVG drawn
  * here; no script, no network, no external font.  Every text taken from a
  * file is HTML-escaped. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -16,14 +15,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "collect.h"
 #include "nnrun/spec.h"
 #include "nnrun/util.h"
 
 /* ---- one run record ------------------------------------------------------ */
-
-struct leaf {
-    char *key, *val;
-};
 
 struct run {
     char *dir, *label;
@@ -40,9 +36,7 @@ struct run {
     int n_ep;
     double *ep, *loss, *acc, *ev_loss, *ev_acc;
     const char *eval_name;              /* "val" or "test" */
-    /* spec.yaml, flattened */
-    int n_leaves;
-    struct leaf *leaves;
+    struct spec_leaves spec;            /* spec.yaml, flattened */
 };
 
 static void run_free(struct run *r)
@@ -62,47 +56,13 @@ static void run_free(struct run *r)
     free(r->acc);
     free(r->ev_loss);
     free(r->ev_acc);
-    for (int i = 0; i < r->n_leaves; i++) {
-        free(r->leaves[i].key);
-        free(r->leaves[i].val);
-    }
-    free(r->leaves);
+    collect_leaves_free(&r->spec);
 }
 
 static int is_dir(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* a number from a scalar: the whole text must parse */
-static int scalar_num(const struct nn_ynode *n, double *out)
-{
-    if (!n || n->kind != NN_Y_SCALAR || !n->str || !*n->str) return -1;
-    char *end;
-    double x = strtod(n->str, &end);
-    if (*end) return -1;
-    *out = x;
-    return 0;
-}
-
-/* "a.b" inside the results tree */
-static const struct nn_ynode *jget(const struct nn_ynode *root, const char *path)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    const struct nn_ynode *n = root;
-    for (char *tok = strtok(buf, "."); tok && n; tok = strtok(NULL, ".")) {
-        if (n->kind != NN_Y_MAP) return NULL;
-        n = nn_ymap_get(n, tok);
-    }
-    return n;
 }
 
 struct jctx {
@@ -114,8 +74,8 @@ struct jctx {
 static double jnum(struct jctx *j, const char *path, int required)
 {
     double x = NAN;
-    const struct nn_ynode *n = jget(j->root, path);
-    if ((n || required) && scalar_num(n, &x)) {
+    const struct nn_ynode *n = collect_get(j->root, path);
+    if ((n || required) && collect_number(n, &x)) {
         if (!j->bad)
             fprintf(stderr, "nnrun: error: %s: '%s' is %s\n", j->file, path,
                     n ? "not a number" : "missing");
@@ -127,7 +87,7 @@ static double jnum(struct jctx *j, const char *path, int required)
 
 static char *jstr(struct jctx *j, const char *path, const char *dflt)
 {
-    const struct nn_ynode *n = jget(j->root, path);
+    const struct nn_ynode *n = collect_get(j->root, path);
     if (n && n->kind == NN_Y_SCALAR && n->str) return nn_xstrdup(n->str);
     if (n && !j->bad) {
         fprintf(stderr, "nnrun: error: %s: '%s' is not a string\n", j->file, path);
@@ -151,7 +111,7 @@ static int read_results(struct run *r, const char *path)
         return EXIT_RUNTIME;
     }
     r->name = jstr(&j, "name", "");
-    if (!jget(root, "name") && !j.bad) {
+    if (!collect_get(root, "name") && !j.bad) {
         fprintf(stderr, "nnrun: error: %s: 'name' is missing\n", path);
         j.bad = 1;
     }
@@ -167,11 +127,11 @@ static int read_results(struct run *r, const char *path)
     r->epochs = jnum(&j, "epochs", 0);
     r->epochs_run = jnum(&j, "epochs_run", 1);
     r->best_epoch = jnum(&j, "best_epoch", 0);
-    const struct nn_ynode *se = jget(root, "stopped_early");
+    const struct nn_ynode *se = collect_get(root, "stopped_early");
     r->stopped_early = se && se->kind == NN_Y_SCALAR && se->str && !strcmp(se->str, "true");
     static const char *const m[3] = {"loss", "accuracy", "mse"};
     char key[64];
-    r->has_val = jget(root, "validation") != NULL;
+    r->has_val = collect_get(root, "validation") != NULL;
     for (int k = 0; k < 3; k++) {
         snprintf(key, sizeof key, "train.%s", m[k]);
         r->tr[k] = jnum(&j, key, 0);
@@ -184,8 +144,9 @@ static int read_results(struct run *r, const char *path)
     r->sec_test = jnum(&j, "seconds.test", 0);
 
     /* classes, per-class accuracy, confusion: all three or none */
-    const struct nn_ynode *cl = jget(root, "classes"), *pc = jget(root, "per_class_accuracy"),
-                          *cf = jget(root, "confusion");
+    const struct nn_ynode *cl = collect_get(root, "classes"),
+                          *pc = collect_get(root, "per_class_accuracy"),
+                          *cf = collect_get(root, "confusion");
     if (!j.bad && cl) {
         const char *why = NULL;
         int C = cl->kind == NN_Y_SEQ ? cl->n : -1;
@@ -203,7 +164,7 @@ static int read_results(struct run *r, const char *path)
             r->conf = nn_xcalloc((size_t)C * (size_t)C, sizeof *r->conf);
             for (int k = 0; k < C; k++) r->classes[k] = nn_xstrdup(cl->items[k]->str);
             for (int k = 0; !why && k < C; k++)
-                if (scalar_num(pc->items[k], &r->pca[k]))
+                if (collect_number(pc->items[k], &r->pca[k]))
                     why = "'per_class_accuracy' holds a non-number";
             for (int t = 0; !why && t < C; t++) {
                 const struct nn_ynode *row = cf->items[t];
@@ -212,7 +173,7 @@ static int read_results(struct run *r, const char *path)
                     break;
                 }
                 for (int p = 0; !why && p < C; p++)
-                    if (scalar_num(row->items[p], &r->conf[t * C + p]) ||
+                    if (collect_number(row->items[p], &r->conf[t * C + p]) ||
                         !(r->conf[t * C + p] >= 0))
                         why = "'confusion' holds something other than a count";
             }
@@ -307,83 +268,6 @@ static int read_metrics(struct run *r, const char *path)
     return status;
 }
 
-/* a number's text as people write it: 0.00100000005 -> 0.001 */
-static char *pretty_scalar(const struct nn_ynode *n)
-{
-    if (!n->quoted && n->str && *n->str && strpbrk(n->str, ".eE")) {
-        char *end;
-        double x = strtod(n->str, &end);
-        if (!*end && isfinite(x)) {
-            char b[64];
-            snprintf(b, sizeof b, "%.6g", x);
-            return nn_xstrdup(b);
-        }
-    }
-    return nn_xstrdup(n->str ? n->str : "");
-}
-
-static void add_leaf(struct run *r, int *cap, const char *key, char *val)
-{
-    if (r->n_leaves == *cap) {
-        *cap = *cap ? 2 * *cap : 64;
-        r->leaves = nn_xrealloc(r->leaves, (size_t)*cap * sizeof *r->leaves);
-    }
-    r->leaves[r->n_leaves].key = nn_xstrdup(key);
-    r->leaves[r->n_leaves].val = val;
-    r->n_leaves++;
-}
-
-/* every leaf as a dotted path; a list of scalars is one leaf "[a, b]" */
-static void flatten(struct run *r, int *cap, const struct nn_ynode *n, char *path, size_t len,
-                    size_t room)
-{
-    if (n->kind == NN_Y_SCALAR) {
-        add_leaf(r, cap, path, pretty_scalar(n));
-        return;
-    }
-    int all_scalar = n->kind == NN_Y_SEQ;
-    for (int i = 0; all_scalar && i < n->n; i++) all_scalar = n->items[i]->kind == NN_Y_SCALAR;
-    if (all_scalar) {
-        char *buf;
-        size_t bl;
-        FILE *f = open_memstream(&buf, &bl);
-        if (!f) return;
-        fputc('[', f);
-        for (int i = 0; i < n->n; i++) {
-            char *s = pretty_scalar(n->items[i]);
-            fprintf(f, "%s%s", i ? ", " : "", s);
-            free(s);
-        }
-        fputc(']', f);
-        fclose(f);
-        add_leaf(r, cap, path, buf);
-        return;
-    }
-    for (int i = 0; i < n->n; i++) {
-        int w = n->kind == NN_Y_MAP
-                    ? snprintf(path + len, room - len, "%s%s", len ? "." : "", n->keys[i])
-                    : snprintf(path + len, room - len, "%s%d", len ? "." : "", i);
-        if (w < 0 || (size_t)w >= room - len) continue;   /* absurdly deep: left out */
-        flatten(r, cap, n->items[i], path, len + (size_t)w, room);
-        path[len] = '\0';
-    }
-}
-
-static int read_spec(struct run *r, const char *path)
-{
-    struct nn_diag d;
-    nn_diag_init(&d, path);
-    struct nn_ynode *root = nn_yaml_parse_file(path, &d);
-    nn_diag_print(&d, stderr);
-    nn_diag_free(&d);
-    if (!root) return EXIT_RUNTIME;
-    char key[1024] = "";
-    int cap = 0;
-    flatten(r, &cap, root, key, 0, sizeof key);
-    nn_ynode_free(root);
-    return 0;
-}
-
 static int load_run(struct run *r, const char *dir)
 {
     char p[PATH_MAX + 32];
@@ -394,7 +278,7 @@ static int load_run(struct run *r, const char *dir)
     snprintf(p, sizeof p, "%s/metrics.csv", dir);
     if (!st) st = read_metrics(r, p);
     snprintf(p, sizeof p, "%s/spec.yaml", dir);
-    if (!st) st = read_spec(r, p);
+    if (!st && collect_read_spec(p, &r->spec, stderr)) st = EXIT_RUNTIME;
     return st;
 }
 
@@ -402,48 +286,22 @@ static int load_run(struct run *r, const char *dir)
 
 struct runs {
     struct run *v;
-    int n, cap;
-    char **dirs;
-    int n_dirs, cap_dirs;
+    int n;
+    struct collect_paths dirs;
 };
-
-static void add_dir(struct runs *rs, const char *dir)
-{
-    if (rs->n_dirs == rs->cap_dirs) {
-        rs->cap_dirs = rs->cap_dirs ? 2 * rs->cap_dirs : 16;
-        rs->dirs = nn_xrealloc(rs->dirs, (size_t)rs->cap_dirs * sizeof *rs->dirs);
-    }
-    rs->dirs[rs->n_dirs++] = nn_xstrdup(dir);
-}
-
-static int has_results(const char *dir)
-{
-    char p[PATH_MAX + 32];
-    snprintf(p, sizeof p, "%s/results.json", dir);
-    return is_file(p);
-}
 
 /* the run records directly under dir; count of them */
 static int scan_dir(struct runs *rs, const char *dir)
 {
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort), found = 0;
-    if (n < 0) return 0;
-    for (int i = 0; i < n; i++) {
-        char p[PATH_MAX];
-        if (ents[i]->d_name[0] != '.' &&
-            (size_t)snprintf(p, sizeof p, "%s/%s", dir, ents[i]->d_name) < sizeof p &&
-            is_dir(p)) {
-            if (has_results(p)) {
-                add_dir(rs, p);
-                found++;
-            } else if (strcmp(ents[i]->d_name, "specs") && strcmp(ents[i]->d_name, "runs")) {
-                fprintf(stderr, "nnrun: note: %s: no results.json, left out\n", p);
-            }
-        }
-        free(ents[i]);
+    struct collect_paths left = {0};
+    const int found = collect_find(dir, 1, &rs->dirs, &left);
+    for (int i = 0; i < left.n; i++) {
+        const char *base = strrchr(left.p[i], '/');
+        base = base ? base + 1 : left.p[i];
+        if (strcmp(base, "specs") && strcmp(base, "runs"))
+            fprintf(stderr, "nnrun: note: %s: no results.json, left out\n", left.p[i]);
     }
-    free(ents);
+    collect_paths_free(&left);
     return found;
 }
 
@@ -463,10 +321,7 @@ static int find_runs(struct runs *rs, const char *arg)
                 access(dir, F_OK) ? strerror(errno) : "not a directory");
         return EXIT_USAGE;
     }
-    if (has_results(dir)) {
-        add_dir(rs, dir);
-        return 0;
-    }
+    if (collect_find(dir, 0, &rs->dirs, NULL)) return 0;   /* a run record itself */
     char sub[PATH_MAX + 8];
     snprintf(sub, sizeof sub, "%s/runs", dir);
     int found = is_dir(sub) ? scan_dir(rs, sub) : 0;
@@ -903,15 +758,6 @@ static void run_section(FILE *f, const struct run *r, int idx)
 
 /* ---- the comparison --------------------------------------------------------- */
 
-/* hint: where the key probably is (the runs' specs mostly line up) */
-static const char *leaf_val(const struct run *r, const char *key, int hint)
-{
-    if (hint < r->n_leaves && !strcmp(r->leaves[hint].key, key)) return r->leaves[hint].val;
-    for (int i = 0; i < r->n_leaves; i++)
-        if (!strcmp(r->leaves[i].key, key)) return r->leaves[i].val;
-    return NULL;
-}
-
 #define MAX_DIFF_COLS 12
 
 static const struct run *sort_runs;
@@ -927,30 +773,15 @@ static void comparison(FILE *f, const struct run *rs, int n)
 {
     /* the spec keys whose values differ, in the runs' order: first those every run
      * has, then those some lack (another model's layers) */
-    const char **keys = nn_xcalloc(1, sizeof *keys);
-    int n_keys = 0, n_more = 0, cap = 1;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < n; i++)
-            for (int l = 0; l < rs[i].n_leaves; l++) {
-                const char *k = rs[i].leaves[l].key;
-                if (!strcmp(k, "name")) continue;
-                int seen = 0;
-                for (int j = 0; j < i && !seen; j++) seen = leaf_val(&rs[j], k, l) != NULL;
-                if (seen) continue;   /* already considered */
-                int differs = 0, missing = 0;
-                for (int j = 0; j < n; j++) {
-                    const char *v = leaf_val(&rs[j], k, l);
-                    missing |= !v;
-                    differs |= !v || strcmp(v, rs[i].leaves[l].val);
-                }
-                if (!differs || missing != pass) continue;
-                if (n_keys == MAX_DIFF_COLS) {
-                    n_more++;
-                    continue;
-                }
-                if (n_keys == cap) keys = nn_xrealloc(keys, (size_t)(cap *= 2) * sizeof *keys);
-                keys[n_keys++] = k;
-            }
+    const struct spec_leaves **specs = nn_xcalloc((size_t)n, sizeof *specs);
+    for (int i = 0; i < n; i++) specs[i] = &rs[i].spec;
+    const char **keys;
+    int n_keys = collect_differing_keys(specs, n, &keys), n_more = 0;
+    free(specs);
+    if (n_keys > MAX_DIFF_COLS) {
+        n_more = n_keys - MAX_DIFF_COLS;
+        n_keys = MAX_DIFF_COLS;
+    }
     int *order = nn_xmalloc((size_t)n * sizeof *order);
     for (int i = 0; i < n; i++) order[i] = i;
     sort_runs = rs;
@@ -975,7 +806,7 @@ static void comparison(FILE *f, const struct run *rs, int n)
         esc(f, r->label);
         fprintf(f, "</a></td>");
         for (int k = 0; k < n_keys; k++) {
-            const char *v = leaf_val(r, keys[k], 0);
+            const char *v = collect_spec_value(&r->spec, keys[k]);
             fprintf(f, "<td><code>");
             esc(f, v ? v : "-");
             fprintf(f, "</code></td>");
@@ -1085,21 +916,21 @@ int cmd_report(int argc, char **argv, int first)
     char out[PATH_MAX + 16];
     if (c.output) {
         snprintf(out, sizeof out, "%s", c.output);
-    } else if (c.n_pos == 1 && !status && !has_results(c.pos[0])) {
+    } else if (c.n_pos == 1 && !status && !collect_is_record(c.pos[0])) {
         snprintf(out, sizeof out, "%s/report.html", c.pos[0]);   /* a sweep */
     } else {
         snprintf(out, sizeof out, "report.html");
     }
 
     if (!status) {
-        rs.v = nn_xcalloc((size_t)rs.n_dirs, sizeof *rs.v);
-        for (int i = 0; i < rs.n_dirs && !status; i++, rs.n++)
-            status = load_run(&rs.v[i], rs.dirs[i]);
+        rs.v = nn_xcalloc((size_t)rs.dirs.n, sizeof *rs.v);
+        for (int i = 0; i < rs.dirs.n && !status; i++, rs.n++)
+            status = load_run(&rs.v[i], rs.dirs.p[i]);
     }
     if (!status) {
         make_labels(rs.v, rs.n);
         char title[512];
-        if (c.n_pos == 1 && !has_results(c.pos[0]))
+        if (c.n_pos == 1 && !collect_is_record(c.pos[0]))
             snprintf(title, sizeof title, "nnrun report: %s", c.pos[0]);
         else if (rs.n == 1)
             snprintf(title, sizeof title, "nnrun report: %s", rs.v[0].name);
@@ -1127,7 +958,6 @@ int cmd_report(int argc, char **argv, int first)
     }
     for (int i = 0; i < rs.n; i++) run_free(&rs.v[i]);
     free(rs.v);
-    for (int i = 0; i < rs.n_dirs; i++) free(rs.dirs[i]);
-    free(rs.dirs);
+    collect_paths_free(&rs.dirs);
     return status;
 }
