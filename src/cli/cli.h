@@ -67,6 +67,19 @@ int cli_standardize_like_training(const struct nn_spec *s, struct nn_dataset *ds
 
 
 
+/* A growing string (malloc'd p, NUL-terminated), for CSV text and lists. */
+struct cli_sb {
+    char *p;
+    size_t n, cap;
+};
+void cli_sb_put(struct cli_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* runs/PREFIX-NAME-YYYYmmddTHHMMSSZ, the name made safe for a path. */
+void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name);
+/* A directory that does not exist yet: base, or base-2, base-3, ... (base
+ * itself with force).  0: base; 1: another name; -1: none found. */
+int cli_fresh_dir(char *out, size_t n, const char *base, int force);
+
 /* Subcommands: argc/argv as main has them, first = index after the word. */
 int cmd_train(int argc, char **argv, int first);
 int cmd_check(int argc, char **argv, int first);

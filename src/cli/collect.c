@@ -54,30 +54,6 @@ int collect_metric(const char *name, char *why, size_t n)
     return -1;
 }
 
-/* ---- a growing string, for CSV text and joined lists ---------------------- */
-
-struct sb {
-    char *p;
-    size_t n, cap;
-};
-
-static void sb_put(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_put(struct sb *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        NN_ASSERT(k >= 0);
-        if (b->p && (size_t)k < b->cap - b->n) {
-            b->n += (size_t)k;
-            return;
-        }
-        b->cap = 2 * b->cap + (size_t)k + 64;
-        b->p = nn_xrealloc(b->p, b->cap);
-    }
-}
 
 /* ---- finding run records ------------------------------------------------- */
 
@@ -225,14 +201,14 @@ static void flatten(struct spec_leaves *l, const struct nn_ynode *n, char *path,
         add_leaf(l, path, show_scalar(n));
         return;
     }
-    struct sb v = {0};
-    sb_put(&v, "%s", n->kind == NN_Y_MAP ? "{" : "[");
+    struct cli_sb v = {0};
+    cli_sb_put(&v, "%s", n->kind == NN_Y_MAP ? "{" : "[");
     for (int i = 0; i < n->n; i++) {
         char *s = show_scalar(n->items[i]);
-        sb_put(&v, "%s%s", i ? ", " : "", s);
+        cli_sb_put(&v, "%s%s", i ? ", " : "", s);
         free(s);
     }
-    sb_put(&v, "%s", n->kind == NN_Y_MAP ? "}" : "]");
+    cli_sb_put(&v, "%s", n->kind == NN_Y_MAP ? "}" : "]");
     add_leaf(l, path, v.p);
 }
 
@@ -547,15 +523,15 @@ static void show(const struct collect_opts *o, const struct run_record *rs, int 
 }
 
 /* ",field", quoted when it holds a comma, a quote or a newline */
-static void csv_field(struct sb *b, const char *s)
+static void csv_field(struct cli_sb *b, const char *s)
 {
     if (!strpbrk(s, ",\"\n")) {
-        sb_put(b, ",%s", s);
+        cli_sb_put(b, ",%s", s);
         return;
     }
-    sb_put(b, ",\"");
-    for (; *s; s++) sb_put(b, *s == '"' ? "\"\"" : "%c", *s);
-    sb_put(b, "\"");
+    cli_sb_put(b, ",\"");
+    for (; *s; s++) cli_sb_put(b, *s == '"' ? "\"\"" : "%c", *s);
+    cli_sb_put(b, "\"");
 }
 
 /* The CSV: the same rows with every key and every metric, full keys as the
@@ -563,28 +539,28 @@ static void csv_field(struct sb *b, const char *s)
 static int write_csv(const char *path, const struct run_record *rs, int n,
                      const char *const *keys, int n_keys)
 {
-    struct sb b = {0};
-    sb_put(&b, "rank,run,name,seed");
+    struct cli_sb b = {0};
+    cli_sb_put(&b, "rank,run,name,seed");
     for (int k = 0; k < n_keys; k++) csv_field(&b, keys[k]);
-    sb_put(&b, ",test_accuracy,test_loss,val_accuracy,val_loss,train_accuracy,train_loss,"
+    cli_sb_put(&b, ",test_accuracy,test_loss,val_accuracy,val_loss,train_accuracy,train_loss,"
                "epochs_run,seconds\n");
     static const int order[] = {CM_TEST_ACCURACY, CM_TEST_LOSS, CM_VAL_ACCURACY, CM_VAL_LOSS,
                                 CM_TRAIN_ACCURACY, CM_TRAIN_LOSS};
     for (int i = 0; i < n; i++) {
         const struct run_record *x = &rs[i];
-        sb_put(&b, "%d", i + 1);
+        cli_sb_put(&b, "%d", i + 1);
         csv_field(&b, x->dir);
         csv_field(&b, x->name);
-        if (x->seed >= 0) sb_put(&b, ",%lld", x->seed);
-        else sb_put(&b, ",");
+        if (x->seed >= 0) cli_sb_put(&b, ",%lld", x->seed);
+        else cli_sb_put(&b, ",");
         for (int k = 0; k < n_keys; k++)
             csv_field(&b, spec_text(x, keys[k]));
         for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
-            if (isnan(x->m[order[k]])) sb_put(&b, ",");
-            else sb_put(&b, ",%.6f", x->m[order[k]]);
-        sb_put(&b, ",%d,", x->epochs_run);
-        if (!isnan(x->m[CM_SECONDS])) sb_put(&b, "%.3f", x->m[CM_SECONDS]);
-        sb_put(&b, "\n");
+            if (isnan(x->m[order[k]])) cli_sb_put(&b, ",");
+            else cli_sb_put(&b, ",%.6f", x->m[order[k]]);
+        cli_sb_put(&b, ",%d,", x->epochs_run);
+        if (!isnan(x->m[CM_SECONDS])) cli_sb_put(&b, "%.3f", x->m[CM_SECONDS]);
+        cli_sb_put(&b, "\n");
     }
     char err[1024];
     int rc = nn_write_file_atomic(path, b.p, b.n, err, sizeof err);

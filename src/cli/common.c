@@ -1,6 +1,9 @@
 /* common.c - the option parser every subcommand shares, and loading a spec
  * and its data. */
 #include <errno.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,3 +337,49 @@ int cli_standardize_like_training(const struct nn_spec *s, struct nn_dataset *ds
 }
 
 
+
+void cli_sb_put(struct cli_sb *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        NN_ASSERT(k >= 0);
+        if (b->p && (size_t)k < b->cap - b->n) {
+            b->n += (size_t)k;
+            return;
+        }
+        b->cap = 2 * b->cap + (size_t)k + 64;
+        b->p = nn_xrealloc(b->p, b->cap);
+    }
+}
+
+void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name)
+{
+    char safe[128];
+    size_t k = 0;
+    for (const char *c = name; *c && k + 1 < sizeof safe; c++)
+        safe[k++] = (char)((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                                   (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'
+                               ? *c : '_');
+    safe[k] = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(buf, n, "runs/%s%s-%s", prefix, safe, ts);
+}
+
+int cli_fresh_dir(char *out, size_t n, const char *base, int force)
+{
+    struct stat st;
+    snprintf(out, n, "%s", base);
+    if (force || stat(out, &st)) return 0;
+    for (int i = 2; i < 10000; i++) {
+        if (snprintf(out, n, "%s-%d", base, i) >= (int)n) return -1;
+        if (stat(out, &st)) return 1;
+    }
+    return -1;
+}

@@ -74,28 +74,6 @@
 
 /* ---- small text helpers ---------------------------------------------------- */
 
-struct sb {
-    char *p;
-    size_t n, cap;
-};
-
-static void sb_put(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_put(struct sb *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        NN_ASSERT(k >= 0);
-        if (b->p && (size_t)k < b->cap - b->n) {
-            b->n += (size_t)k;
-            return;
-        }
-        b->cap = 2 * b->cap + (size_t)k + 64;
-        b->p = nn_xrealloc(b->p, b->cap);
-    }
-}
 
 static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xprintf(const char *fmt, ...)
@@ -125,46 +103,46 @@ static void pathf(char *out, const char *fmt, ...)
 
 /* A scalar as YAML flow text: quoted when it was quoted, or when its text
  * would not read back as one plain scalar inside [..] or {..}. */
-static void put_scalar(struct sb *b, const char *s, int quoted)
+static void put_scalar(struct cli_sb *b, const char *s, int quoted)
 {
     const size_t l = strlen(s);
     if (!quoted && !strpbrk(s, ",[]{}#\"'\\") && !strstr(s, ": ") &&
         !(l && (s[0] == ' ' || s[l - 1] == ' '))) {
-        sb_put(b, "%s", s);
+        cli_sb_put(b, "%s", s);
         return;
     }
-    sb_put(b, "\"");
+    cli_sb_put(b, "\"");
     for (; *s; s++) {
         const unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') sb_put(b, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f) sb_put(b, "\\x%02x", c);
-        else sb_put(b, "%c", c);
+        if (c == '"' || c == '\\') cli_sb_put(b, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f) cli_sb_put(b, "\\x%02x", c);
+        else cli_sb_put(b, "%c", c);
     }
-    sb_put(b, "\"");
+    cli_sb_put(b, "\"");
 }
 
 /* A YAML node written back as flow text, the VALUE of a KEY=VALUE override. */
-static void put_node(struct sb *b, const struct nn_ynode *n)
+static void put_node(struct cli_sb *b, const struct nn_ynode *n)
 {
     if (n->kind == NN_Y_SCALAR) {
         put_scalar(b, n->str, n->quoted);
         return;
     }
-    sb_put(b, "%s", n->kind == NN_Y_MAP ? "{" : "[");
+    cli_sb_put(b, "%s", n->kind == NN_Y_MAP ? "{" : "[");
     for (int i = 0; i < n->n; i++) {
-        if (i) sb_put(b, ", ");
+        if (i) cli_sb_put(b, ", ");
         if (n->kind == NN_Y_MAP) {
             put_scalar(b, n->keys[i], 0);
-            sb_put(b, ": ");
+            cli_sb_put(b, ": ");
         }
         put_node(b, n->items[i]);
     }
-    sb_put(b, "%s", n->kind == NN_Y_MAP ? "}" : "]");
+    cli_sb_put(b, "%s", n->kind == NN_Y_MAP ? "}" : "]");
 }
 
 static char *node_text(const struct nn_ynode *n)
 {
-    struct sb b = {0};
+    struct cli_sb b = {0};
     put_node(&b, n);
     return b.p;
 }
@@ -594,12 +572,12 @@ static void report_trial(const struct sweep *sw, int t, const struct nn_diag *d,
         }
         if (!key) {   /* an error in the base spec, or one a trial's values lead to */
             key = nn_xstrdup(m);
-            struct sb b = {0};
-            sb_put(&b, "%s", m);
+            struct cli_sb b = {0};
+            cli_sb_put(&b, "%s", m);
             for (int a = 0; a < sw->n_axes; a++)
-                sb_put(&b, "%s%s=%s", a ? ", " : " (trial ", sw->axes[a].key,
+                cli_sb_put(&b, "%s%s=%s", a ? ", " : " (trial ", sw->axes[a].key,
                        sw->vals[t * sw->n_axes + a]);
-            if (sw->n_axes) sb_put(&b, ")");
+            if (sw->n_axes) cli_sb_put(&b, ")");
             text = b.p;
         }
         report_once(seen, key, text);
@@ -644,12 +622,12 @@ static char *make_trial(const struct sweep *sw, const struct cli *c, int t, int 
     if (s && !nn_graph_build(&g, s, &d)) {
         nn_graph_free(&g);
         char *spec = nn_spec_to_yaml(s);
-        struct sb b = {0};
-        sb_put(&b, "# trial %d of %d of the sweep %s (%s):", t + 1, sw->n_trials, sw->name,
+        struct cli_sb b = {0};
+        cli_sb_put(&b, "# trial %d of %d of the sweep %s (%s):", t + 1, sw->n_trials, sw->name,
                sw->path);
         for (int a = 0; a < sw->n_axes; a++)
-            sb_put(&b, " %s=%s", sw->axes[a].key, sw->vals[t * sw->n_axes + a]);
-        sb_put(&b, "\n%s", spec);
+            cli_sb_put(&b, " %s=%s", sw->axes[a].key, sw->vals[t * sw->n_axes + a]);
+        cli_sb_put(&b, "\n%s", spec);
         free(spec);
         text = b.p;
     }
@@ -678,32 +656,32 @@ static char **make_trials(const struct sweep *sw, const struct cli *c, int width
     return NULL;
 }
 
-static void csv_field(struct sb *b, const char *s)
+static void csv_field(struct cli_sb *b, const char *s)
 {
     if (!strpbrk(s, ",\"\n")) {
-        sb_put(b, ",%s", s);
+        cli_sb_put(b, ",%s", s);
         return;
     }
-    sb_put(b, ",\"");
-    for (; *s; s++) sb_put(b, *s == '"' ? "\"\"" : "%c", *s);
-    sb_put(b, "\"");
+    cli_sb_put(b, ",\"");
+    for (; *s; s++) cli_sb_put(b, *s == '"' ? "\"\"" : "%c", *s);
+    cli_sb_put(b, "\"");
 }
 
 /* DIR/NAME-NNN.yaml for each trial and DIR/trials.csv (DIR exists). */
 static int write_specs(const char *dir, const struct sweep *sw, char **texts, int width)
 {
     char path[PATH_MAX], err[1024];
-    struct sb csv = {0};
-    sb_put(&csv, "trial,file");
+    struct cli_sb csv = {0};
+    cli_sb_put(&csv, "trial,file");
     for (int a = 0; a < sw->n_axes; a++) csv_field(&csv, sw->axes[a].key);
-    sb_put(&csv, "\n");
+    cli_sb_put(&csv, "\n");
     int rc = 0;
     for (int t = 0; t < sw->n_trials && !rc; t++) {
         pathf(path, "%s/%s-%0*d.yaml", dir, sw->name, width, t + 1);
         rc = nn_write_file_atomic(path, texts[t], strlen(texts[t]), err, sizeof err);
-        sb_put(&csv, "%d,%s-%0*d.yaml", t + 1, sw->name, width, t + 1);
+        cli_sb_put(&csv, "%d,%s-%0*d.yaml", t + 1, sw->name, width, t + 1);
         for (int a = 0; a < sw->n_axes; a++) csv_field(&csv, sw->vals[t * sw->n_axes + a]);
-        sb_put(&csv, "\n");
+        cli_sb_put(&csv, "\n");
     }
     pathf(path, "%s/trials.csv", dir);
     if (!rc) rc = nn_write_file_atomic(path, csv.p, csv.n, err, sizeof err);
@@ -726,18 +704,6 @@ static int nonempty_dir(const char *path)
     return any;
 }
 
-/* A directory that does not exist yet: base, or base-2, base-3, ... */
-static int fresh_dir(char *out, size_t n, const char *base, int force)
-{
-    struct stat st;
-    snprintf(out, n, "%s", base);
-    if (force || stat(out, &st)) return 0;
-    for (int i = 2; i < 10000; i++) {
-        if (snprintf(out, n, "%s-%d", base, i) >= (int)n) return -1;
-        if (stat(out, &st)) return 1;
-    }
-    return -1;
-}
 
 static void strip_slashes(char *p)
 {
@@ -959,15 +925,6 @@ static void find_self(struct runner *R, const char *argv0)
     R->use_path = !strchr(argv0, '/');
 }
 
-static void default_dir(char *buf, size_t n, const char *name)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char ts[32];
-    strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(buf, n, "runs/sweep-%s-%s", name, ts);
-}
 
 /* The sweep's directory with its specs, and a copy of the sweep file. */
 static int make_sweep_dir(const struct cli *c, const struct sweep *sw, char **texts, int width,
@@ -975,9 +932,9 @@ static int make_sweep_dir(const struct cli *c, const struct sweep *sw, char **te
 {
     char base[PATH_MAX], sub[PATH_MAX], err[1024];
     if (c->out) snprintf(base, sizeof base, "%s", c->out);
-    else default_dir(base, sizeof base, sw->name);
+    else cli_default_dir(base, sizeof base, "sweep-", sw->name);
     strip_slashes(base);
-    const int renamed = fresh_dir(dir, n, base, c->force);
+    const int renamed = cli_fresh_dir(dir, n, base, c->force);
     if (renamed < 0 || strlen(dir) > PATH_MAX - 256) {
         fprintf(stderr, "nnrun: error: %s: %s\n", base, renamed < 0 ? "no free directory name "
                 "next to it" : "the path is too long");

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -90,36 +88,7 @@ static void on_epoch(void *ctx, const struct nn_epoch_row *w)
     fflush(stdout);
 }
 
-/* runs/NAME-YYYYmmddTHHMMSSZ, the name made safe for a path */
-static void default_dir(char *buf, size_t n, const char *name)
-{
-    char safe[128];
-    size_t k = 0;
-    for (const char *c = name; *c && k + 1 < sizeof safe; c++)
-        safe[k++] = (char)((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                                   (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'
-                               ? *c : '_');
-    safe[k] = '\0';
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char ts[32];
-    strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(buf, n, "runs/%s-%s", safe, ts);
-}
 
-/* A directory that does not exist yet: base, or base-2, base-3, ... */
-static int fresh_dir(char *out, size_t n, const char *base, int force)
-{
-    struct stat st;
-    snprintf(out, n, "%s", base);
-    if (force || stat(out, &st)) return 0;
-    for (int i = 2; i < 10000; i++) {
-        if (snprintf(out, n, "%s-%d", base, i) >= (int)n) return -1;
-        if (stat(out, &st)) return 1;
-    }
-    return -1;
-}
 
 static double default_max_memory(void)
 {
@@ -202,8 +171,8 @@ int cmd_train(int argc, char **argv, int first)
     } else if (!c.no_record) {
         char base[PATH_MAX];
         if (c.out) snprintf(base, sizeof base, "%s", c.out);
-        else default_dir(base, sizeof base, s->name);
-        int renamed = fresh_dir(dir, sizeof dir, base, c.force);
+        else cli_default_dir(base, sizeof base, "", s->name);
+        int renamed = cli_fresh_dir(dir, sizeof dir, base, c.force);
         if (renamed < 0 || nn_mkdirs(dir, err, sizeof err)) {
             fprintf(stderr, "nnrun: error: %s\n", renamed < 0 ? "no free run directory name" : err);
             rc = EXIT_RUNTIME;
