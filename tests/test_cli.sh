@@ -45,6 +45,22 @@ if [ "$n" -ge 4 ]; then echo "ok: $n errors reported at once"; else echo "FAIL: 
 expect 0 "200,768" -- check "$src/models/cnn.yaml" --set model.layers.3.dense.units=64
 expect 2 "--set train.epoch=5: error: unknown key for train 'epoch'" -- check "$src/models/cnn.yaml" --set train.epoch=5
 
+# every malformed spec of the corpus, run as a training command from an
+# empty directory: exit status 2, a file:line:column error, nothing written
+mkdir "$tmp/empty"
+n_bad=0 bad_fail=0
+for f in "$src"/tests/specs/bad/*.yaml; do
+    out=$(cd "$tmp/empty" && "$nnrun" "$f" 2>&1 >/dev/null)
+    st=$?
+    if [ $st != 2 ] || ! printf '%s' "$out" | grep -q "^$f:[0-9]*:[0-9]*: error: "; then
+        echo "FAIL: nnrun $f exited $st:"; echo "$out"; bad_fail=1
+    fi
+    n_bad=$((n_bad + 1))
+done
+if [ -n "$(ls -A "$tmp/empty")" ]; then echo "FAIL: bad specs wrote files:"; ls -A "$tmp/empty"; bad_fail=1; fi
+rmdir "$tmp/empty" 2>/dev/null
+if [ $bad_fail = 0 ]; then echo "ok: $n_bad malformed specs: exit 2, file:line:column, nothing written"; else fail=1; fi
+
 # a data file that is not there: runtime failure (1), naming the file
 cat > "$tmp/paths.yaml" <<YAML
 data: {train_images: $tmp/no-images.gz, train_labels: $tmp/l.gz, test_images: $tmp/t.gz, test_labels: $tmp/tl.gz}
