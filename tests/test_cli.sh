@@ -2,7 +2,7 @@
 # test_cli.sh NNRUN SRCDIR - the command line: exit statuses and messages.
 #   0 success, 1 runtime failure, 2 bad spec or usage; errors on stderr.
 set -u
-nnrun=$1
+nnrun=$(realpath "$1")
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
