@@ -74,6 +74,9 @@ struct cli_sb {
 };
 void cli_sb_put(struct cli_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ",field" appended to b, quoted when it holds a comma, a quote or a newline. */
+void cli_csv_field(struct cli_sb *b, const char *s);
+
 /* runs/PREFIX-NAME-YYYYmmddTHHMMSSZ, the name made safe for a path. */
 void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name);
 /* A directory that does not exist yet: base, or base-2, base-3, ... (base

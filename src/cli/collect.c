@@ -522,17 +522,6 @@ static void show(const struct collect_opts *o, const struct run_record *rs, int 
                 n_keys - shown);
 }
 
-/* ",field", quoted when it holds a comma, a quote or a newline */
-static void csv_field(struct cli_sb *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        cli_sb_put(b, ",%s", s);
-        return;
-    }
-    cli_sb_put(b, ",\"");
-    for (; *s; s++) cli_sb_put(b, *s == '"' ? "\"\"" : "%c", *s);
-    cli_sb_put(b, "\"");
-}
 
 /* The CSV: the same rows with every key and every metric, full keys as the
  * header, numbers as results.json has them (6 decimals), empty when absent. */
@@ -541,7 +530,7 @@ static int write_csv(const char *path, const struct run_record *rs, int n,
 {
     struct cli_sb b = {0};
     cli_sb_put(&b, "rank,run,name,seed");
-    for (int k = 0; k < n_keys; k++) csv_field(&b, keys[k]);
+    for (int k = 0; k < n_keys; k++) cli_csv_field(&b, keys[k]);
     cli_sb_put(&b, ",test_accuracy,test_loss,val_accuracy,val_loss,train_accuracy,train_loss,"
                "epochs_run,seconds\n");
     static const int order[] = {CM_TEST_ACCURACY, CM_TEST_LOSS, CM_VAL_ACCURACY, CM_VAL_LOSS,
@@ -549,12 +538,12 @@ static int write_csv(const char *path, const struct run_record *rs, int n,
     for (int i = 0; i < n; i++) {
         const struct run_record *x = &rs[i];
         cli_sb_put(&b, "%d", i + 1);
-        csv_field(&b, x->dir);
-        csv_field(&b, x->name);
+        cli_csv_field(&b, x->dir);
+        cli_csv_field(&b, x->name);
         if (x->seed >= 0) cli_sb_put(&b, ",%lld", x->seed);
         else cli_sb_put(&b, ",");
         for (int k = 0; k < n_keys; k++)
-            csv_field(&b, spec_text(x, keys[k]));
+            cli_csv_field(&b, spec_text(x, keys[k]));
         for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
             if (isnan(x->m[order[k]])) cli_sb_put(&b, ",");
             else cli_sb_put(&b, ",%.6f", x->m[order[k]]);

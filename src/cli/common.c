@@ -383,3 +383,14 @@ int cli_fresh_dir(char *out, size_t n, const char *base, int force)
     }
     return -1;
 }
+
+void cli_csv_field(struct cli_sb *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        cli_sb_put(b, ",%s", s);
+        return;
+    }
+    cli_sb_put(b, ",\"");
+    for (; *s; s++) cli_sb_put(b, *s == '"' ? "\"\"" : "%c", *s);
+    cli_sb_put(b, "\"");
+}

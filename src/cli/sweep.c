@@ -655,16 +655,6 @@ static char **make_trials(const struct sweep *sw, const struct cli *c, int width
     return NULL;
 }
 
-static void csv_field(struct cli_sb *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        cli_sb_put(b, ",%s", s);
-        return;
-    }
-    cli_sb_put(b, ",\"");
-    for (; *s; s++) cli_sb_put(b, *s == '"' ? "\"\"" : "%c", *s);
-    cli_sb_put(b, "\"");
-}
 
 /* DIR/NAME-NNN.yaml for each trial and DIR/trials.csv (DIR exists). */
 static int write_specs(const char *dir, const struct sweep *sw, char **texts, int width)
@@ -672,14 +662,14 @@ static int write_specs(const char *dir, const struct sweep *sw, char **texts, in
     char path[PATH_MAX], err[1024];
     struct cli_sb csv = {0};
     cli_sb_put(&csv, "trial,file");
-    for (int a = 0; a < sw->n_axes; a++) csv_field(&csv, sw->axes[a].key);
+    for (int a = 0; a < sw->n_axes; a++) cli_csv_field(&csv, sw->axes[a].key);
     cli_sb_put(&csv, "\n");
     int rc = 0;
     for (int t = 0; t < sw->n_trials && !rc; t++) {
         pathf(path, "%s/%s-%0*d.yaml", dir, sw->name, width, t + 1);
         rc = nn_write_file_atomic(path, texts[t], strlen(texts[t]), err, sizeof err);
         cli_sb_put(&csv, "%d,%s-%0*d.yaml", t + 1, sw->name, width, t + 1);
-        for (int a = 0; a < sw->n_axes; a++) csv_field(&csv, sw->vals[t * sw->n_axes + a]);
+        for (int a = 0; a < sw->n_axes; a++) cli_csv_field(&csv, sw->vals[t * sw->n_axes + a]);
         cli_sb_put(&csv, "\n");
     }
     pathf(path, "%s/trials.csv", dir);
