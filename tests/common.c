@@ -83,3 +83,19 @@ int t_have_data(void)
     }
     return 0;
 }
+
+void t_row_bands(struct nn_dataset *ds, size_t n, uint64_t seed)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->n = n, ds->h = 10, ds->w = 10, ds->c = 1, ds->n_classes = 10;
+    ds->images = malloc(ds->n * 100);
+    ds->labels = malloc(ds->n);
+    struct nn_rng r;
+    nn_rng_init(&r, seed, 3);
+    for (size_t i = 0; i < ds->n; i++) {
+        int y = (int)nn_rng_below(&r, 10);
+        ds->labels[i] = (uint8_t)y;
+        for (int p = 0; p < 100; p++)
+            ds->images[i * 100 + p] = (uint8_t)(nn_rng_below(&r, 60) + (p / 10 == y ? 190 : 0));
+    }
+}

@@ -18,6 +18,10 @@ struct nn_spec *t_model(const char *yaml, struct nn_graph *g);
 const char *t_errors(const char *yaml);
 /* Uniform values in [lo, hi) from a fixed seed. */
 void t_fill(float *p, size_t n, float lo, float hi, uint64_t seed);
+/* n 10x10 images whose class (0..9) is the brightest row band, with noise;
+ * the draws come from (seed, stream 3). */
+struct nn_dataset;
+void t_row_bands(struct nn_dataset *ds, size_t n, uint64_t seed);
 /* Runs a suite; returns the process exit status. */
 int t_run(Suite *s);
 /* Path of the real Fashion-MNIST directory, or NULL (then tests needing it

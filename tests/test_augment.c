@@ -201,23 +201,6 @@ static const char *aug_cnn =
     "train:\n  loss: sparse_categorical_crossentropy\n  optimizer: {name: adam, learning_rate: 0.01}\n"
     "  epochs: 2\n  batch_size: 16\n";
 
-/* 200 10x10 images whose class is the brightest row band. */
-static void synthetic(struct nn_dataset *ds, size_t n, uint64_t seed)
-{
-    memset(ds, 0, sizeof *ds);
-    ds->n = n, ds->h = 10, ds->w = 10, ds->c = 1, ds->n_classes = 10;
-    ds->images = malloc(ds->n * 100);
-    ds->labels = malloc(ds->n);
-    struct nn_rng r;
-    nn_rng_init(&r, seed, 3);
-    for (size_t i = 0; i < ds->n; i++) {
-        int y = (int)nn_rng_below(&r, 10);
-        ds->labels[i] = (uint8_t)y;
-        for (int p = 0; p < 100; p++)
-            ds->images[i * 100 + p] = (uint8_t)(nn_rng_below(&r, 60) + (p / 10 == y ? 190 : 0));
-    }
-}
-
 static size_t n_weights;
 
 /* Trains yaml on the synthetic set; returns the weights and the test stats. */
@@ -226,8 +209,8 @@ static float *train_weights(const char *yaml, int threads, struct nn_eval_stats 
     struct nn_graph g;
     struct nn_spec *s = t_model(yaml, &g);
     struct nn_dataset ds, test;
-    synthetic(&ds, 200, 3);
-    synthetic(&test, 60, 4);
+    t_row_bands(&ds, 200, 3);
+    t_row_bands(&test, 60, 4);
     char e[256];
     struct nn_pool *pool = nn_pool_create(threads);
     ck_assert_int_eq(nn_graph_alloc(&g, s->train.batch_size, threads, e, sizeof e), 0);
@@ -275,7 +258,7 @@ START_TEST(test_eval_unaffected)
     struct nn_graph ga, gp;
     struct nn_spec *sa = t_model(aug_cnn, &ga), *sp = t_model(plain, &gp);
     struct nn_dataset test;
-    synthetic(&test, 150, 4);
+    t_row_bands(&test, 150, 4);
     char e[256];
     struct nn_pool *pool = nn_pool_create(2);
     ck_assert_int_eq(nn_graph_alloc(&ga, 64, 2, e, sizeof e), 0);
@@ -353,8 +336,8 @@ START_TEST(test_standardized_training)
         struct nn_graph g;
         struct nn_spec *s = t_model(yaml, &g);
         struct nn_dataset ds, test;
-        synthetic(&ds, 200, 3);
-        synthetic(&test, 50, 4);
+        t_row_bands(&ds, 200, 3);
+        t_row_bands(&test, 50, 4);
         double mean[1], std[1];
         nn_dataset_channel_stats(&ds, s->data.divide_by, mean, std);
         ck_assert(mean[0] > 0.1 && mean[0] < 0.5 && std[0] > 0.1);
@@ -440,7 +423,7 @@ START_TEST(test_csv_equals_idx)
 {
     /* a synthetic IDX set always ... */
     struct nn_dataset ds;
-    synthetic(&ds, 37, 9);
+    t_row_bands(&ds, 37, 9);
     uint32_t idims[3] = {37, 10, 10}, ldims[1] = {37};
     ck_assert_int_eq(nn_idx_write(at("im.idx"), ds.images, 3, idims, err, sizeof err), 0);
     ck_assert_int_eq(nn_idx_write(at("lb.idx"), ds.labels, 1, ldims, err, sizeof err), 0);
@@ -518,7 +501,7 @@ START_TEST(test_csv_bad)
     ck_assert_msg(strstr(err, "missing.csv: cannot open: No such file"), "%s", err);
     /* a truncated gzip stream is an error, not a short data set */
     struct nn_dataset src;
-    synthetic(&src, 50, 1);
+    t_row_bands(&src, 50, 1);
     write_csv(at("t.csv.gz"), &src, 1);
     nn_dataset_free(&src);
     struct stat st;

@@ -23,23 +23,6 @@ static const char *small_cnn =
     "train:\n  loss: sparse_categorical_crossentropy\n  optimizer: {name: adam, learning_rate: 0.01}\n"
     "  epochs: 2\n  batch_size: 16\n";
 
-/* 200 synthetic 10x10 images whose class is the brightest row band. */
-static void synthetic(struct nn_dataset *ds)
-{
-    memset(ds, 0, sizeof *ds);
-    ds->n = 200, ds->h = 10, ds->w = 10, ds->c = 1, ds->n_classes = 10;
-    ds->images = malloc(ds->n * 100);
-    ds->labels = malloc(ds->n);
-    struct nn_rng r;
-    nn_rng_init(&r, 3, 3);
-    for (size_t i = 0; i < ds->n; i++) {
-        int y = (int)nn_rng_below(&r, 10);
-        ds->labels[i] = (uint8_t)y;
-        for (int p = 0; p < 100; p++)
-            ds->images[i * 100 + p] = (uint8_t)(nn_rng_below(&r, 60) + (p / 10 == y ? 190 : 0));
-    }
-}
-
 static size_t n_weights;
 
 static float *train_weights(const char *yaml, int threads, struct nn_epoch_stats *ep)
@@ -47,7 +30,7 @@ static float *train_weights(const char *yaml, int threads, struct nn_epoch_stats
     struct nn_graph g;
     struct nn_spec *s = t_model(yaml, &g);
     struct nn_dataset ds;
-    synthetic(&ds);
+    t_row_bands(&ds, 200, 3);
     char err[256];
     struct nn_pool *pool = nn_pool_create(threads);
     ck_assert_int_eq(nn_graph_alloc(&g, s->train.batch_size, threads, err, sizeof err), 0);
@@ -145,7 +128,7 @@ START_TEST(test_nan_stops_training)
     struct nn_graph g;
     struct nn_spec *s = t_model(yaml, &g);
     struct nn_dataset ds;
-    synthetic(&ds);
+    t_row_bands(&ds, 200, 3);
     char err[256] = "";
     ck_assert_int_eq(nn_graph_alloc(&g, 10, 1, err, sizeof err), 0);
     nn_graph_init_params(&g, 1);
