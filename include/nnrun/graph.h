@@ -65,6 +65,8 @@ struct nn_node {
     int fan_in, fan_out;             /* for initializers */
     int kernel_init, bias_init;      /* enum nn_init */
     size_t scratch_per_sample;       /* floats of scratch per batch row */
+    size_t work_per_slot;            /* floats of workspace per slot, whatever its
+                                        rows (conv2d's transposed kernel) */
     uint64_t flops;                  /* forward FLOPs per sample */
     int needs_dinput;                /* backward must produce input gradients */
     unsigned char din_acc[NN_MAX_INPUTS]; /* 1: add into inputs[i]'s dout; 0: this node
@@ -73,9 +75,9 @@ struct nn_node {
 };
 
 /* A node's tensors in one slot: out and dout are [rows, size], scratch is
- * [rows, scratch_per_sample]. */
+ * [rows, scratch_per_sample], work is [work_per_slot]. */
 struct nn_tensors {
-    float *out, *dout, *scratch;
+    float *out, *dout, *scratch, *work;
 };
 
 /* What one thread works in: every node's tensors for up to slot_rows rows. */
@@ -103,12 +105,15 @@ struct nn_graph {
 };
 
 /* Chunks a batch of B rows is cut into: enough for at most NN_CHUNK_ROWS rows
- * each, but no more than NN_MAX_CHUNKS (a function of B only, never of the
- * thread count).  Small chunks keep a chunk's tensors in cache. */
+ * each, rounded up to an even count so that two (or four) threads get equal
+ * shares (a batch of 64 is 6 chunks, not 5 of which one thread would run 3),
+ * but no more than NN_MAX_CHUNKS: a function of B only, never of the thread
+ * count.  Small chunks keep a chunk's tensors in cache. */
 #define NN_CHUNK_ROWS 13
 static inline int nn_graph_chunks(int B)
 {
     int n = (B + NN_CHUNK_ROWS - 1) / NN_CHUNK_ROWS;
+    if (n > 1) n += n & 1;
     return n < 1 ? 1 : n > NN_MAX_CHUNKS ? NN_MAX_CHUNKS : n;
 }
 /* First row of chunk c of n over B rows. */

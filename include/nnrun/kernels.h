@@ -40,6 +40,9 @@ void nn_gemm_nt_ref(int M, int N, int K, const float *A, int lda, const float *B
 /* The same, split over rows of C in fixed chunks on a thread pool (rows
  * are independent, so the result does not depend on the thread count). */
 struct nn_pool;
+/* B[c * ldb + r] = A[r * lda + c] for r < R, c < C. */
+void nn_transpose(int R, int C, const float *A, int lda, float *B, int ldb);
+
 void nn_pgemm_nn(struct nn_pool *p, int M, int N, int K, const float *A, int lda,
                  const float *B, int ldb, float *C, int ldc, int acc);
 void nn_pgemm_tn(struct nn_pool *p, int M, int N, int K, const float *A, int lda,
@@ -59,7 +62,8 @@ struct nn_window {
 /* Output size and leading padding for Keras' 'valid' / 'same'. */
 void nn_window_plan(struct nn_window *wd, int same);
 
-/* The plain patch layout, the reference for nn_im2row in the tests:
+/* The plain patch layout (conv2d's input gradient, and the reference for
+ * nn_im2row in the tests):
  * col[oh*ow, kh*kw*c + ones] <- patches of one sample x[h,w,c] (zero
  * outside); with ones = 1 each row ends with a 1. */
 void nn_im2col(const struct nn_window *wd, const float *x, float *col, int ones);
@@ -73,8 +77,6 @@ void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx);
  * is a shifted copy of the image, copied in contiguous runs.  ld >= oh*ow
  * lets a chunk's samples sit side by side. */
 void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, size_t ld, int ones);
-/* dx[h,w,c] += the gradients drowT[k * ld + m] (the adjoint of nn_im2row). */
-void nn_row2im(const struct nn_window *wd, const float *drowT, size_t ld, float *dx);
 
 /* y[i] = tanh(x[i]), max error 2.9e-7; x and y may be the same array. */
 void nn_tanh(const float *x, float *y, size_t n);

@@ -59,6 +59,10 @@ static inline float *nn_scratch(const struct nn_exec *x, const struct nn_node *n
 {
     return x->t[n - x->g->nodes].scratch;
 }
+static inline float *nn_work(const struct nn_exec *x, const struct nn_node *n)
+{
+    return x->t[n - x->g->nodes].work;
+}
 
 enum nn_layer_flags {
     NN_LAYER_TAKES_ACTIVATION = 1,   /* accepts the `activation:` argument */

@@ -30,7 +30,15 @@ size_t nn_add_size(size_t a, size_t b);
  * A counter-based generator: every draw is a function of (seed, stream,
  * index), so a value does not depend on which thread draws it or in what
  * order.  nn_rng is a sequential convenience on top of it. */
-uint64_t nn_hash64(uint64_t x);
+/* splitmix64's finalizer: a bijective mix of all 64 bits (inline: dropout
+ * draws one value per element) */
+static inline uint64_t nn_hash64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
 static inline uint64_t nn_rand_at(uint64_t seed, uint64_t stream, uint64_t i)
 {
     return nn_hash64(seed ^ nn_hash64(stream * 0x9E3779B97F4A7C15ULL + i));

@@ -255,16 +255,18 @@ fail:
     return -1;
 }
 
-/* Floats of a slot's tensors (out, dout, scratch) per row. */
-static size_t floats_per_row(const struct nn_graph *g)
+/* Floats of one slot of rows rows: every node's tensors (out, dout,
+ * scratch) per row, and the workspaces. */
+static size_t floats_per_slot(const struct nn_graph *g, size_t rows)
 {
-    size_t t = 2 * g->nodes[0].size;
+    size_t t = 2 * g->nodes[0].size, work = 0;
     for (int v = 1; v < g->n_nodes; v++) {
         const struct nn_node *n = &g->nodes[v];
         if (!(n->flags & NN_NODE_ALIAS)) t = nn_add_size(t, nn_mul_size(2, n->size));
         t = nn_add_size(t, n->scratch_per_sample);
+        work = nn_add_size(work, n->work_per_slot);
     }
-    return t;
+    return nn_add_size(nn_mul_size(t, rows), work);
 }
 
 /* Rows of the largest chunk of any batch up to max_batch: a batch of B rows
@@ -281,8 +283,8 @@ size_t nn_graph_plan_bytes(const struct nn_graph *g, int max_batch, int n_slots)
 {
     /* parameters, two optimizer states and the chunks' gradients */
     size_t p = nn_mul_size((3 + NN_MAX_CHUNKS) * sizeof(float), g->n_params);
-    size_t rows = nn_mul_size((size_t)slot_rows(max_batch), (size_t)n_slots);
-    size_t a = nn_mul_size(nn_mul_size(floats_per_row(g), rows), sizeof(float));
+    size_t slot = floats_per_slot(g, (size_t)slot_rows(max_batch));
+    size_t a = nn_mul_size(nn_mul_size(slot, (size_t)n_slots), sizeof(float));
     return nn_add_size(p, a);
 }
 
@@ -291,7 +293,7 @@ int nn_graph_alloc(struct nn_graph *g, int max_batch, int n_slots, char *err, si
     g->max_batch = max_batch;
     g->n_slots = n_slots;
     g->slot_rows = slot_rows(max_batch);
-    const size_t rows = (size_t)g->slot_rows, per_slot = nn_mul_size(floats_per_row(g), rows);
+    const size_t rows = (size_t)g->slot_rows, per_slot = floats_per_slot(g, rows);
     g->act_floats = nn_mul_size(per_slot, (size_t)n_slots);
     g->params = nn_alloc_floats(g->n_params);
     g->chunk_grads = nn_alloc_floats(nn_mul_size(NN_MAX_CHUNKS, g->n_params));
@@ -327,6 +329,8 @@ int nn_graph_alloc(struct nn_graph *g, int max_batch, int n_slots, char *err, si
             }
             t[v].scratch = n->scratch_per_sample ? p : NULL;
             p += rows * n->scratch_per_sample;
+            t[v].work = n->work_per_slot ? p : NULL;
+            p += n->work_per_slot;
         }
     }
     return 0;

@@ -133,17 +133,75 @@ static inline __attribute__((always_inline)) void panel_gemm(int M, int N, int K
     for (; i < M; i++) panel_rows(1, N, K, A + i * rs, rs, cs, B, ldb, C + i * ldc, ldc, acc);
 }
 
+/* Column panels outer, rows inner: one B panel stays in L1 while every row
+ * block of A passes over it. */
+static inline __attribute__((always_inline)) void panel_cols(int M, int N, int K,
+                                                              const float *A, size_t rs,
+                                                              size_t cs, const float *B,
+                                                              size_t ldb, float *C, size_t ldc,
+                                                              int acc)
+{
+#define NN_PANEL_ROWS(KERNEL, ...)                                                            \
+    do {                                                                                      \
+        int i = 0;                                                                            \
+        for (; i + 6 <= M; i += 6) KERNEL(6, __VA_ARGS__, A + i * rs, rs, cs, Bj, ldb, Cj + i * ldc, ldc, acc); \
+        for (; i + 4 <= M; i += 4) KERNEL(4, __VA_ARGS__, A + i * rs, rs, cs, Bj, ldb, Cj + i * ldc, ldc, acc); \
+        for (; i < M; i++) KERNEL(1, __VA_ARGS__, A + i * rs, rs, cs, Bj, ldb, Cj + i * ldc, ldc, acc); \
+    } while (0)
+    int j = 0;
+    for (; j + 16 <= N; j += 16) {
+        const float *Bj = B + j;
+        float *Cj = C + j;
+        NN_PANEL_ROWS(panel16, K);
+    }
+    for (; j + 8 <= N; j += 8) {
+        const float *Bj = B + j;
+        float *Cj = C + j;
+        NN_PANEL_ROWS(panel8, K);
+    }
+    if (j < N) {
+        const float *Bj = B + j;
+        float *Cj = C + j;
+        NN_PANEL_ROWS(panel_tail, N - j, K);
+    }
+#undef NN_PANEL_ROWS
+}
+
+/* A long K is cut into blocks of NN_KC, each a pass of panel_cols over A's
+ * columns k0..k0+NN_KC and B's rows k0..k0+NN_KC (16 KB of B a panel): the
+ * operands stay in L1 and L2 where one pass over all of K would stream them
+ * from memory for every row block.  C is stored after a block and loaded
+ * for the next, so each element still takes the same sequence of
+ * operations (start from C or 0, then k increasing) as without blocks. */
+#define NN_KC 256
+static inline __attribute__((always_inline)) void panel_gemm_blocked(int M, int N, int K,
+                                                                      const float *A, size_t rs,
+                                                                      size_t cs, const float *B,
+                                                                      size_t ldb, float *C,
+                                                                      size_t ldc, int acc)
+{
+    if (K <= 2 * NN_KC) {
+        panel_gemm(M, N, K, A, rs, cs, B, ldb, C, ldc, acc);
+        return;
+    }
+    for (int k0 = 0; k0 < K; k0 += NN_KC) {
+        const int kk = K - k0 < NN_KC ? K - k0 : NN_KC;
+        panel_cols(M, N, kk, A + (size_t)k0 * cs, rs, cs, B + (size_t)k0 * ldb, ldb, C, ldc,
+                   acc || k0 > 0);
+    }
+}
+
 /* One instance per layout, so the constant stride folds into the addressing. */
 NN_HOT void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                        float *C, int ldc, int acc)
 {
-    panel_gemm(M, N, K, A, (size_t)lda, 1, B, (size_t)ldb, C, (size_t)ldc, acc);
+    panel_gemm_blocked(M, N, K, A, (size_t)lda, 1, B, (size_t)ldb, C, (size_t)ldc, acc);
 }
 
 NN_HOT void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                        float *C, int ldc, int acc)
 {
-    panel_gemm(M, N, K, A, 1, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc, acc);
+    panel_gemm_blocked(M, N, K, A, 1, (size_t)lda, B, (size_t)ldb, C, (size_t)ldc, acc);
 }
 
 /* ---- the dot kernel --------------------------------------------------------- */
@@ -198,6 +256,19 @@ NN_HOT void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float
             dot_block(1, 2, K, A + i * la, la, B + j * lb, lb, C + i * lc + j, lc, acc);
         if (j < N) dot_block(1, 1, K, A + i * la, la, B + j * lb, lb, C + i * lc + j, lc, acc);
     }
+}
+
+/* ---- transpose, in 8x8 tiles ------------------------------------------- */
+
+void nn_transpose(int R, int C, const float *A, int lda, float *B, int ldb)
+{
+    for (int r0 = 0; r0 < R; r0 += 8)
+        for (int c0 = 0; c0 < C; c0 += 8) {
+            const int r1 = r0 + 8 < R ? r0 + 8 : R, c1 = c0 + 8 < C ? c0 + 8 : C;
+            for (int c = c0; c < c1; c++)
+                for (int r = r0; r < r1; r++)
+                    B[(size_t)c * ldb + r] = A[(size_t)r * lda + c];
+        }
 }
 
 /* ---- row-parallel wrappers ----------------------------------------------- */

@@ -104,28 +104,6 @@ NN_HOT void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, s
         for (int m = 0; m < M; m++) rowT[k * ld + m] = 1.0f;
 }
 
-NN_HOT void nn_row2im(const struct nn_window *wd, const float *drowT, size_t ld, float *dx)
-{
-    const int C = wd->c;
-    size_t k = 0;
-    for (int ky = 0; ky < wd->kh; ky++)
-        for (int kx = 0; kx < wd->kw; kx++)
-            for (int c = 0; c < C; c++, k++) {
-                const float *srcrow = drowT + k * ld;
-                int lo = 0, hi = wd->ow;
-                while (lo < hi && lo * wd->sw - wd->pl + kx < 0) lo++;
-                while (hi > lo && (hi - 1) * wd->sw - wd->pl + kx >= wd->w) hi--;
-                for (int oy = 0; oy < wd->oh; oy++) {
-                    const int iy = oy * wd->sh - wd->pt + ky;
-                    if (iy < 0 || iy >= wd->h) continue;
-                    const float *g = srcrow + (size_t)oy * wd->ow;
-                    float *d = dx + ((size_t)iy * wd->w + (lo * wd->sw - wd->pl + kx)) * C + c;
-                    const size_t step = (size_t)wd->sw * C;
-                    for (int ox = lo; ox < hi; ox++) d[(size_t)(ox - lo) * step] += g[ox];
-                }
-            }
-}
-
 void nn_tanh_ref(const float *x, float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);

@@ -71,14 +71,6 @@ size_t nn_add_size(size_t a, size_t b)
     return a + b;
 }
 
-/* splitmix64's finalizer: a bijective mix of all 64 bits */
-uint64_t nn_hash64(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
 
 void nn_rng_init(struct nn_rng *r, uint64_t seed, uint64_t stream)
 {
