@@ -106,13 +106,15 @@ START_TEST(test_im2col_adjoint)
             ck_assert_double_eq_tol(a, b, 1e-4);
             free(x), free(col), free(y), free(dx);
         }
-    /* im2row holds the same values as im2col, transposed */
+    /* im2row holds the same values as im2col, transposed (16 and 8 channels at
+     * stride 1 take the 8x8 transposing path, with full blocks of 8
+     * positions and a remainder) */
     for (int same = 0; same <= 1; same++)
         for (int s = 1; s <= 2; s++)
-            for (int c = 1; c <= 2; c++) {
-                struct nn_window wd = {.h = 7, .w = 6, .c = c, .kh = 3, .kw = 2, .sh = s, .sw = s};
+            for (int c = 1; c <= 16; c *= 2) {
+                struct nn_window wd = {.h = 7, .w = 13, .c = c, .kh = 3, .kw = 2, .sh = s, .sw = s};
                 nn_window_plan(&wd, same);
-                size_t M = (size_t)wd.oh * wd.ow, P = (size_t)3 * 2 * c, nx = (size_t)7 * 6 * c;
+                size_t M = (size_t)wd.oh * wd.ow, P = (size_t)3 * 2 * c, nx = (size_t)7 * 13 * c;
                 size_t ld = M + 3;
                 float *x = malloc(nx * sizeof *x), *col = malloc(M * (P + 1) * sizeof *col);
                 float *rt = malloc(ld * (P + 1) * sizeof *rt);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "nnrun/kernels.h"
+#include "simd.h"
 
 void nn_window_plan(struct nn_window *wd, int same)
 {
@@ -71,10 +72,81 @@ NN_HOT void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx)
         }
 }
 
+/* dst[c * lddst + p] = src[p * C + c] for an 8x8 block: 8 positions of 8
+ * channels in, 8 channels of 8 positions out (unpack, shuffle, then swap
+ * 128-bit halves, as _MM_TRANSPOSE8_PS does). */
+static inline __attribute__((always_inline)) void transpose8(const float *src, size_t C,
+                                                             float *dst, size_t lddst)
+{
+    const v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
+    const v8i q0 = {0, 1, 8, 9, 4, 5, 12, 13}, q1 = {2, 3, 10, 11, 6, 7, 14, 15};
+    const v8i h0 = {0, 1, 2, 3, 8, 9, 10, 11}, h1 = {4, 5, 6, 7, 12, 13, 14, 15};
+    v8 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = LD(src + i * C);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shuffle(r[i], r[i + 1], lo);
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], hi);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = __builtin_shuffle(t[i], t[i + 2], q0);
+        u[i + 1] = __builtin_shuffle(t[i], t[i + 2], q1);
+        u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], q0);
+        u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], q1);
+    }
+    for (int i = 0; i < 4; i++) {
+        ST(dst + i * lddst, __builtin_shuffle(u[i], u[i + 4], h0));
+        ST(dst + (i + 4) * lddst, __builtin_shuffle(u[i], u[i + 4], h1));
+    }
+}
+
+/* nn_im2row for stride 1 and channels in multiples of 8: each kernel offset
+ * (ky, kx) and output row oy is a transpose of a contiguous [positions, C]
+ * block of x into C rows, 8x8 at a time (the generic loop reads every value
+ * with a stride of C). */
+static inline __attribute__((always_inline)) void im2row_c8(const struct nn_window *wd,
+                                                            const float *x, float *rowT,
+                                                            size_t ld)
+{
+    const int C = wd->c;
+    for (int ky = 0; ky < wd->kh; ky++)
+        for (int kx = 0; kx < wd->kw; kx++) {
+            float *dst0 = rowT + (size_t)(ky * wd->kw + kx) * C * ld;
+            int lo = 0, hi = wd->ow;
+            while (lo < hi && lo - wd->pl + kx < 0) lo++;
+            while (hi > lo && hi - 1 - wd->pl + kx >= wd->w) hi--;
+            for (int oy = 0; oy < wd->oh; oy++) {
+                const int iy = oy * wd->sh - wd->pt + ky;
+                float *d0 = dst0 + (size_t)oy * wd->ow;
+                if (iy < 0 || iy >= wd->h) {
+                    for (int c = 0; c < C; c++) memset(d0 + c * ld, 0, (size_t)wd->ow * sizeof *d0);
+                    continue;
+                }
+                const float *src = x + ((size_t)iy * wd->w + (lo - wd->pl + kx)) * C;
+                for (int c = 0; c < C; c++) {
+                    float *d = d0 + c * ld;
+                    for (int ox = 0; ox < lo; ox++) d[ox] = 0;
+                    for (int ox = hi; ox < wd->ow; ox++) d[ox] = 0;
+                }
+                int ox = lo;
+                for (; ox + 8 <= hi; ox += 8)
+                    for (int c = 0; c < C; c += 8)
+                        transpose8(src + (size_t)(ox - lo) * C + c, (size_t)C, d0 + c * ld + ox, ld);
+                for (; ox < hi; ox++)
+                    for (int c = 0; c < C; c++) d0[c * ld + ox] = src[(size_t)(ox - lo) * C + c];
+            }
+        }
+}
+
 NN_HOT void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, size_t ld,
                       int ones)
 {
     const int C = wd->c, M = wd->oh * wd->ow;
+    if (wd->sw == 1 && C % 8 == 0) {
+        im2row_c8(wd, x, rowT, ld);
+        if (ones)
+            for (int m = 0; m < M; m++) rowT[(size_t)wd->kh * wd->kw * C * ld + m] = 1.0f;
+        return;
+    }
     size_t k = 0;
     for (int ky = 0; ky < wd->kh; ky++)
         for (int kx = 0; kx < wd->kw; kx++)
