@@ -22,12 +22,9 @@ train() {   # NAME LR DIR
         --set data.train_samples=2000 --set data.test_samples=500 --set train.epochs=2 \
         --set "train.optimizer.learning_rate=$2" --out "$3" > "$tmp/train.log" 2>&1
 }
-if ! train report-alpha 0.001 "$tmp/a"; then
-    if grep -q "Fashion-MNIST not found" "$tmp/train.log" && [ "${NNRUN_REQUIRE_DATA:-}" != 1 ]; then
-        echo "skip: Fashion-MNIST is not installed"; exit 77
-    fi
-    cat "$tmp/train.log"; echo "FAIL: training the first run"; exit 1
-fi
+. "$src/tests/lib.sh"
+need_data "$nnrun" "$src"
+train report-alpha 0.001 "$tmp/a" || { cat "$tmp/train.log"; echo "FAIL: training the first run"; exit 1; }
 train report-beta 0.003 "$tmp/b" || { cat "$tmp/train.log"; echo "FAIL: training the second run"; exit 1; }
 
 html=$tmp/report.html

@@ -19,14 +19,8 @@ fail=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
 
-# the data set, with one tiny run
-if ! "$nnrun" "$src/models/dense.yaml" --no-record --quiet --set data.train_samples=100 \
-        --set data.test_samples=100 --set train.epochs=1 > probe.log 2>&1; then
-    if grep -q "Fashion-MNIST not found" probe.log && [ "${NNRUN_REQUIRE_DATA:-}" != 1 ]; then
-        echo "skip: Fashion-MNIST is not installed"; exit 77
-    fi
-    cat probe.log; echo "FAIL: a tiny training run"; exit 1
-fi
+. "$src/tests/lib.sh"
+need_data "$nnrun" "$src"
 
 # csv_col FILE NAME: the values of column NAME (no quoting needed here)
 csv_col() {

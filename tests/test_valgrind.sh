@@ -10,11 +10,8 @@ if ! command -v valgrind >/dev/null; then
     [ "${NNRUN_REQUIRE_TOOLS:-0}" = 1 ] && { echo "FAIL: valgrind is missing"; exit 1; }
     echo "SKIP: valgrind not installed"; exit 77
 fi
-if ! ls /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte* >/dev/null 2>&1 &&
-   [ -z "${NNRUN_DATA:-}" ]; then
-    [ "${NNRUN_REQUIRE_DATA:-0}" = 1 ] && { echo "FAIL: the data set is missing"; exit 1; }
-    echo "SKIP: Fashion-MNIST not installed"; exit 77
-fi
+. "$src/tests/lib.sh"
+need_data "$nnrun" "$src"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1

@@ -14,11 +14,8 @@ fail=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
 
-if ! ls /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte* >/dev/null 2>&1 &&
-   [ -z "${NNRUN_DATA:-}" ] && [ ! -d data/fashion-mnist ]; then
-    [ "${NNRUN_REQUIRE_DATA:-0}" = 1 ] && { echo "FAIL: the data set is missing"; exit 1; }
-    echo "SKIP: Fashion-MNIST not installed"; exit 77
-fi
+. "$src/tests/lib.sh"
+need_data "$nnrun" "$src"
 
 small=(--set data.train_samples=3000 --set data.test_samples=1000 --set train.epochs=2)
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$2"; }
