@@ -61,6 +61,14 @@ static const char *const cases[] = {
     " {dense: {units: 3}}]}\n",
     "model: {input: [7, 6, 1], layers: [{conv2d: {filters: 2, kernel_size: 2}},"
     " {conv2d: {filters: 2, kernel_size: 3, strides: [2, 1]}}, flatten, {dense: {units: 3}}]}\n",
+    /* dilation: same and valid, per axis; 8 channels in, 10 wide (the im2row
+     * path that transposes 8x8 blocks, with a remainder) */
+    "model: {input: [6, 5, 2], layers: [{conv2d: {filters: 2, kernel_size: 3, dilation_rate: 2,"
+    " padding: same}}, {conv2d: {filters: 2, kernel_size: [2, 3], dilation_rate: [2, 1]}},"
+    " flatten, {dense: {units: 3}}]}\n",
+    "model: {input: [2, 10, 1], layers: [{conv2d: {filters: 8, kernel_size: 1}},"
+    " {conv2d: {filters: 1, kernel_size: 3, padding: same, dilation_rate: [1, 2]}},"
+    " global_average_pooling2d, {dense: {units: 3}}]}\n",
     /* pooling, valid and same, odd sizes */
     "model: {input: [7, 5, 1], layers: [{conv2d: {filters: 2, kernel_size: 1}},"
     " {maxpool2d: {pool_size: 2}}, flatten, {dense: {units: 3}}]}\n",
@@ -186,6 +194,52 @@ START_TEST(test_layer_gradients)
     free(R);
     nn_graph_free(&g);
     nn_spec_free(s);
+}
+END_TEST
+
+/* A 3x3 kernel dilated by 2 is the 5x5 kernel with zeros between its taps:
+ * both give the same outputs, same and valid. */
+START_TEST(test_dilation_is_a_sparse_kernel)
+{
+    const char *pad = _i ? "valid" : "same";
+    char ya[512], yb[512];
+    snprintf(ya, sizeof ya, "model: {input: [9, 8, 2], layers: [{conv2d: {filters: 3, "
+             "kernel_size: 3, dilation_rate: 2, padding: %s}}, flatten, {dense: {units: 3}}]}\n"
+             "data: {classes: 3}\ntrain: {loss: mse}\n", pad);
+    snprintf(yb, sizeof yb, "model: {input: [9, 8, 2], layers: [{conv2d: {filters: 3, "
+             "kernel_size: 5, padding: %s}}, flatten, {dense: {units: 3}}]}\n"
+             "data: {classes: 3}\ntrain: {loss: mse}\n", pad);
+    struct nn_graph ga, gb;
+    struct nn_spec *sa = t_model(ya, &ga), *sb = t_model(yb, &gb);
+    char err[256];
+    ck_assert_int_eq(nn_graph_alloc(&ga, B, 1, err, sizeof err), 0);
+    ck_assert_int_eq(nn_graph_alloc(&gb, B, 1, err, sizeof err), 0);
+    const struct nn_node *na = &ga.nodes[1], *nb = &gb.nodes[1];
+    ck_assert_int_eq(na->h, nb->h);
+    ck_assert_int_eq(na->w, nb->w);
+    ck_assert_int_eq(na->h, _i ? 5 : 9);
+    /* W[ky, kx, c, f] then b[f]: the 5x5 kernel holds the 3x3 one at even taps */
+    enum { C = 2, F = 3 };
+    t_fill(ga.params, ga.n_params, -1, 1, 7);
+    memset(gb.params, 0, gb.n_params * sizeof *gb.params);
+    const float *wa = ga.params + na->param_off;
+    float *wb = gb.params + nb->param_off;
+    for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++)
+            for (int cf = 0; cf < C * F; cf++)
+                wb[((2 * ky) * 5 + 2 * kx) * C * F + cf] = wa[(ky * 3 + kx) * C * F + cf];
+    for (int f = 0; f < F; f++) wb[25 * C * F + f] = wa[9 * C * F + f];
+    t_fill(ga.slots[0].t[0].out, B * ga.nodes[0].size, -1, 1, 8);
+    memcpy(gb.slots[0].t[0].out, ga.slots[0].t[0].out, B * ga.nodes[0].size * sizeof(float));
+    struct nn_exec xa = exec_of(&ga), xb = exec_of(&gb);
+    nn_exec_forward(&xa);
+    nn_exec_forward(&xb);
+    const float *ya_out = nn_out(&xa, na), *yb_out = nn_out(&xb, nb);
+    for (size_t i = 0; i < B * na->size; i++) ck_assert_float_eq_tol(ya_out[i], yb_out[i], 1e-5f);
+    nn_graph_free(&ga);
+    nn_graph_free(&gb);
+    nn_spec_free(sa);
+    nn_spec_free(sb);
 }
 END_TEST
 
@@ -429,6 +483,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_layer_gradients, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_loss_gradients);
     tcase_add_test(tc, test_loss_values);
+    tcase_add_loop_test(tc, test_dilation_is_a_sparse_kernel, 0, 2);
     tcase_add_test(tc, test_batchnorm_modes);
     tcase_add_test(tc, test_batchnorm_moving_statistics);
     tcase_add_test(tc, test_label_smoothing);

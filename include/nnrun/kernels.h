@@ -37,12 +37,12 @@ void nn_gemm_tn_ref(int M, int N, int K, const float *A, int lda, const float *B
 void nn_gemm_nt_ref(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                     float *C, int ldc, int acc);
 
-/* The same, split over rows of C in fixed chunks on a thread pool (rows
- * are independent, so the result does not depend on the thread count). */
-struct nn_pool;
 /* B[c * ldb + r] = A[r * lda + c] for r < R, c < C. */
 void nn_transpose(int R, int C, const float *A, int lda, float *B, int ldb);
 
+/* The same, split over rows of C in fixed chunks on a thread pool (rows
+ * are independent, so the result does not depend on the thread count). */
+struct nn_pool;
 void nn_pgemm_nn(struct nn_pool *p, int M, int N, int K, const float *A, int lda,
                  const float *B, int ldb, float *C, int ldc, int acc);
 void nn_pgemm_tn(struct nn_pool *p, int M, int N, int K, const float *A, int lda,
@@ -55,6 +55,7 @@ struct nn_window {
     int h, w, c;        /* input */
     int kh, kw;         /* window */
     int sh, sw;         /* strides */
+    int dh, dw;         /* dilation: window taps dh, dw apart (0 is taken as 1) */
     int pt, pl;         /* padding before (top, left); after is implied */
     int oh, ow;         /* output */
 };

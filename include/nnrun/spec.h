@@ -83,11 +83,15 @@ enum nn_arg_type {
 
 /* One key of a layer kind (or of a spec section): the table that drives
  * parsing, validation, defaults and `nnrun keys`. */
+#define NN_ARG_LATER 2
 struct nn_arg_desc {
     const char *key;
     enum nn_arg_type type;
     size_t offset;              /* into the kind's args struct */
-    int required;
+    int required;               /* 1: required; 0: optional; NN_ARG_LATER: optional
+                                   and added after the first release, so resolved
+                                   specs leave it out at its default (older specs
+                                   keep their hash) */
     double min, max;
     int max_open;               /* max itself is not allowed */
     double def;                 /* default (PAIR: both; ENUM: index) */

@@ -7,18 +7,22 @@
 
 void nn_window_plan(struct nn_window *wd, int same)
 {
+    if (wd->dh < 1) wd->dh = 1;
+    if (wd->dw < 1) wd->dw = 1;
+    /* the extent a dilated window covers */
+    const int eh = (wd->kh - 1) * wd->dh + 1, ew = (wd->kw - 1) * wd->dw + 1;
     if (same) {
         /* Keras/TensorFlow 'same': out = ceil(in / stride), the extra
          * padding goes after (bottom/right) when it is odd */
         wd->oh = (wd->h + wd->sh - 1) / wd->sh;
         wd->ow = (wd->w + wd->sw - 1) / wd->sw;
-        int ph = (wd->oh - 1) * wd->sh + wd->kh - wd->h;
-        int pw = (wd->ow - 1) * wd->sw + wd->kw - wd->w;
+        int ph = (wd->oh - 1) * wd->sh + eh - wd->h;
+        int pw = (wd->ow - 1) * wd->sw + ew - wd->w;
         wd->pt = ph > 0 ? ph / 2 : 0;
         wd->pl = pw > 0 ? pw / 2 : 0;
     } else {
-        wd->oh = wd->h >= wd->kh ? (wd->h - wd->kh) / wd->sh + 1 : 0;
-        wd->ow = wd->w >= wd->kw ? (wd->w - wd->kw) / wd->sw + 1 : 0;
+        wd->oh = wd->h >= eh ? (wd->h - eh) / wd->sh + 1 : 0;
+        wd->ow = wd->w >= ew ? (wd->w - ew) / wd->sw + 1 : 0;
         wd->pt = wd->pl = 0;
     }
 }
@@ -33,19 +37,19 @@ NN_HOT void nn_im2col(const struct nn_window *wd, const float *x, float *col, in
             if (ones) dst[ld - 1] = 1.0f;
             int x0 = ox * wd->sw - wd->pl;
             for (int ky = 0; ky < wd->kh; ky++, dst += rowlen) {
-                int iy = oy * wd->sh - wd->pt + ky;
+                int iy = oy * wd->sh - wd->pt + ky * wd->dh;
                 if (iy < 0 || iy >= wd->h) {
                     memset(dst, 0, (size_t)rowlen * sizeof *dst);
                     continue;
                 }
                 const float *src = x + (size_t)iy * wd->w * C;
-                if (x0 >= 0 && x0 + wd->kw <= wd->w) {
+                if (wd->dw == 1 && x0 >= 0 && x0 + wd->kw <= wd->w) {
                     const float *s = src + (size_t)x0 * C;
                     for (int t = 0; t < rowlen; t++) dst[t] = s[t];
                     continue;
                 }
                 for (int kx = 0; kx < wd->kw; kx++) {
-                    int ix = x0 + kx;
+                    int ix = x0 + kx * wd->dw;
                     if (ix < 0 || ix >= wd->w) memset(dst + kx * C, 0, (size_t)C * sizeof *dst);
                     else memcpy(dst + kx * C, src + (size_t)ix * C, (size_t)C * sizeof *dst);
                 }
@@ -60,10 +64,10 @@ NN_HOT void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx)
         for (int ox = 0; ox < wd->ow; ox++) {
             const float *src = dcol + ((size_t)oy * wd->ow + ox) * (size_t)wd->kh * rowlen;
             for (int ky = 0; ky < wd->kh; ky++, src += rowlen) {
-                int iy = oy * wd->sh - wd->pt + ky;
+                int iy = oy * wd->sh - wd->pt + ky * wd->dh;
                 if (iy < 0 || iy >= wd->h) continue;
                 for (int kx = 0; kx < wd->kw; kx++) {
-                    int ix = ox * wd->sw - wd->pl + kx;
+                    int ix = ox * wd->sw - wd->pl + kx * wd->dw;
                     if (ix < 0 || ix >= wd->w) continue;
                     float *d = dx + ((size_t)iy * wd->w + ix) * C;
                     for (int c = 0; c < C; c++) d[c] += src[kx * C + c];
@@ -112,16 +116,17 @@ static inline __attribute__((always_inline)) void im2row_c8(const struct nn_wind
         for (int kx = 0; kx < wd->kw; kx++) {
             float *dst0 = rowT + (size_t)(ky * wd->kw + kx) * C * ld;
             int lo = 0, hi = wd->ow;
-            while (lo < hi && lo - wd->pl + kx < 0) lo++;
-            while (hi > lo && hi - 1 - wd->pl + kx >= wd->w) hi--;
+            const int dx = kx * wd->dw;
+            while (lo < hi && lo - wd->pl + dx < 0) lo++;
+            while (hi > lo && hi - 1 - wd->pl + dx >= wd->w) hi--;
             for (int oy = 0; oy < wd->oh; oy++) {
-                const int iy = oy * wd->sh - wd->pt + ky;
+                const int iy = oy * wd->sh - wd->pt + ky * wd->dh;
                 float *d0 = dst0 + (size_t)oy * wd->ow;
                 if (iy < 0 || iy >= wd->h) {
                     for (int c = 0; c < C; c++) memset(d0 + c * ld, 0, (size_t)wd->ow * sizeof *d0);
                     continue;
                 }
-                const float *src = x + ((size_t)iy * wd->w + (lo - wd->pl + kx)) * C;
+                const float *src = x + ((size_t)iy * wd->w + (lo - wd->pl + dx)) * C;
                 for (int c = 0; c < C; c++) {
                     float *d = d0 + c * ld;
                     for (int ox = 0; ox < lo; ox++) d[ox] = 0;
@@ -152,18 +157,19 @@ NN_HOT void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, s
         for (int kx = 0; kx < wd->kw; kx++)
             for (int c = 0; c < C; c++, k++) {
                 float *dst = rowT + k * ld;
-                /* output columns whose input column ix = ox*sw - pl + kx is inside */
+                /* output columns whose input column ix = ox*sw - pl + kx*dw is inside */
+                const int dx = kx * wd->dw;
                 int lo = 0, hi = wd->ow;
-                while (lo < hi && lo * wd->sw - wd->pl + kx < 0) lo++;
-                while (hi > lo && (hi - 1) * wd->sw - wd->pl + kx >= wd->w) hi--;
+                while (lo < hi && lo * wd->sw - wd->pl + dx < 0) lo++;
+                while (hi > lo && (hi - 1) * wd->sw - wd->pl + dx >= wd->w) hi--;
                 for (int oy = 0; oy < wd->oh; oy++) {
                     float *d = dst + (size_t)oy * wd->ow;
-                    const int iy = oy * wd->sh - wd->pt + ky;
+                    const int iy = oy * wd->sh - wd->pt + ky * wd->dh;
                     if (iy < 0 || iy >= wd->h) {
                         for (int ox = 0; ox < wd->ow; ox++) d[ox] = 0;
                         continue;
                     }
-                    const float *src = x + ((size_t)iy * wd->w + (lo * wd->sw - wd->pl + kx)) * C + c;
+                    const float *src = x + ((size_t)iy * wd->w + (lo * wd->sw - wd->pl + dx)) * C + c;
                     for (int ox = 0; ox < lo; ox++) d[ox] = 0;
                     if (wd->sw * C == 1)
                         memcpy(d + lo, src, (size_t)(hi - lo) * sizeof *d);

@@ -23,7 +23,7 @@
 
 struct conv2d_args {
     int filters;
-    int kernel[2], strides[2];
+    int kernel[2], strides[2], dilation[2];
     int padding, use_bias, kernel_init, bias_init;
 };
 
@@ -34,6 +34,8 @@ static const struct nn_arg_desc conv2d_keys[] = {
      0, "window size, n or [height, width]"},
     {"strides", NN_ARG_PAIR, offsetof(struct conv2d_args, strides), 0, 1, 4096, 0, 1, NULL, 0,
      "step of the window, n or [height, width]"},
+    {"dilation_rate", NN_ARG_PAIR, offsetof(struct conv2d_args, dilation), NN_ARG_LATER, 1,
+     4096, 0, 1, NULL, 0, "spacing of the window's taps, n or [height, width]"},
     NN_ARG_PADDING(struct conv2d_args),
     NN_ARG_USE_BIAS(struct conv2d_args),
     NN_ARG_KERNEL_INIT(struct conv2d_args),
@@ -47,6 +49,7 @@ static void conv_window(const struct nn_node *n, const struct nn_node *in, struc
     wd->h = in->h, wd->w = in->w, wd->c = in->c;
     wd->kh = a->kernel[0], wd->kw = a->kernel[1];
     wd->sh = a->strides[0], wd->sw = a->strides[1];
+    wd->dh = a->dilation[0], wd->dw = a->dilation[1];
     nn_window_plan(wd, a->padding == NN_PAD_SAME);
 }
 
@@ -56,10 +59,24 @@ static int conv2d_infer(struct nn_node *n, const struct nn_graph *g, struct nn_d
     const struct nn_node *in = &g->nodes[n->inputs[0]];
     struct nn_window wd;
     conv_window(n, in, &wd);
-    if (a->padding == NN_PAD_VALID && (a->kernel[0] > in->h || a->kernel[1] > in->w)) {
-        nn_diag_error(d, n->mark, "layer '%s' (conv2d): kernel %dx%d is larger than its input "
-                      "[%d, %d, %d] with padding valid", n->name, a->kernel[0], a->kernel[1],
-                      in->h, in->w, in->c);
+    if ((a->strides[0] > 1 || a->strides[1] > 1) && (a->dilation[0] > 1 || a->dilation[1] > 1)) {
+        nn_diag_error(d, n->mark, "layer '%s' (conv2d): strides [%d, %d] with dilation_rate "
+                      "[%d, %d]; as in Keras, one of them may be above 1, not both", n->name,
+                      a->strides[0], a->strides[1], a->dilation[0], a->dilation[1]);
+        return -1;
+    }
+    /* the extent of the (dilated) window */
+    const long eh = (long)(a->kernel[0] - 1) * wd.dh + 1, ew = (long)(a->kernel[1] - 1) * wd.dw + 1;
+    if (a->padding == NN_PAD_VALID && (eh > in->h || ew > in->w)) {
+        if (wd.dh == 1 && wd.dw == 1)
+            nn_diag_error(d, n->mark, "layer '%s' (conv2d): kernel %dx%d is larger than its "
+                          "input [%d, %d, %d] with padding valid", n->name, a->kernel[0],
+                          a->kernel[1], in->h, in->w, in->c);
+        else
+            nn_diag_error(d, n->mark, "layer '%s' (conv2d): kernel %dx%d dilated by [%d, %d] "
+                          "spans %ldx%ld, larger than its input [%d, %d, %d] with padding valid",
+                          n->name, a->kernel[0], a->kernel[1], wd.dh, wd.dw, eh, ew, in->h,
+                          in->w, in->c);
         return -1;
     }
     size_t P = (size_t)wd.kh * wd.kw * wd.c, F = (size_t)a->filters;

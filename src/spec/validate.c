@@ -279,7 +279,7 @@ static int parse_table(struct nn_diag *d, const struct nn_ynode *map, const char
         if (parse_value(d, map->items[i], ctx, &table[k], base)) errors++;
     }
     for (int j = 0; j < n_table; j++) {
-        if (!table[j].required || nn_ymap_get(map, table[j].key)) continue;
+        if (table[j].required != 1 || nn_ymap_get(map, table[j].key)) continue;
         struct nn_mark m = map ? map->mark : (struct nn_mark){0, 0, 0};
         nn_diag_error(d, m, "%s: missing required key '%s' (%s)", ctx, table[j].key,
                       table[j].doc);
@@ -636,7 +636,7 @@ static void parse_lr_schedule(struct nn_diag *d, const struct nn_ynode *n, struc
     } else {
         for (int i = 0; i < tb->n; i++) {
             set_default(&tb->keys[i], ls);
-            if (tb->keys[i].required)
+            if (tb->keys[i].required == 1)
                 nn_diag_error(d, n->mark, "%s: missing required key '%s' (%s); write "
                               "{name: %s, %s: ...}", ctx, tb->keys[i].key, tb->keys[i].doc,
                               nn_lr_names[k], tb->keys[i].key);
