@@ -133,6 +133,17 @@ static inline __attribute__((always_inline)) void panel_gemm(int M, int N, int K
     for (; i < M; i++) panel_rows(1, N, K, A + i * rs, rs, cs, B, ldb, C + i * ldc, ldc, acc);
 }
 
+/* One R-row block of C over a panel of w columns: 16, 8, or the tail. */
+static inline __attribute__((always_inline)) void panel_any(int R, int w, int K, const float *A,
+                                                            size_t rs, size_t cs, const float *B,
+                                                            size_t ldb, float *C, size_t ldc,
+                                                            int acc)
+{
+    if (w == 16) panel16(R, K, A, rs, cs, B, ldb, C, ldc, acc);
+    else if (w == 8) panel8(R, K, A, rs, cs, B, ldb, C, ldc, acc);
+    else panel_tail(R, w, K, A, rs, cs, B, ldb, C, ldc, acc);
+}
+
 /* Column panels outer, rows inner: one B panel stays in L1 while every row
  * block of A passes over it. */
 static inline __attribute__((always_inline)) void panel_cols(int M, int N, int K,
@@ -141,30 +152,18 @@ static inline __attribute__((always_inline)) void panel_cols(int M, int N, int K
                                                               size_t ldb, float *C, size_t ldc,
                                                               int acc)
 {
-#define NN_PANEL_ROWS(KERNEL, ...)                                                            \
-    do {                                                                                      \
-        int i = 0;                                                                            \
-        for (; i + 6 <= M; i += 6) KERNEL(6, __VA_ARGS__, A + i * rs, rs, cs, Bj, ldb, Cj + i * ldc, ldc, acc); \
-        for (; i + 4 <= M; i += 4) KERNEL(4, __VA_ARGS__, A + i * rs, rs, cs, Bj, ldb, Cj + i * ldc, ldc, acc); \
-        for (; i < M; i++) KERNEL(1, __VA_ARGS__, A + i * rs, rs, cs, Bj, ldb, Cj + i * ldc, ldc, acc); \
-    } while (0)
-    int j = 0;
-    for (; j + 16 <= N; j += 16) {
-        const float *Bj = B + j;
-        float *Cj = C + j;
-        NN_PANEL_ROWS(panel16, K);
+    for (int j = 0; j < N;) {
+        const int w = N - j >= 16 ? 16 : N - j >= 8 ? 8 : N - j;
+        const float *b = B + j;
+        float *c = C + j;
+        int i = 0;
+        for (; i + 6 <= M; i += 6)
+            panel_any(6, w, K, A + i * rs, rs, cs, b, ldb, c + i * ldc, ldc, acc);
+        for (; i + 4 <= M; i += 4)
+            panel_any(4, w, K, A + i * rs, rs, cs, b, ldb, c + i * ldc, ldc, acc);
+        for (; i < M; i++) panel_any(1, w, K, A + i * rs, rs, cs, b, ldb, c + i * ldc, ldc, acc);
+        j += w;
     }
-    for (; j + 8 <= N; j += 8) {
-        const float *Bj = B + j;
-        float *Cj = C + j;
-        NN_PANEL_ROWS(panel8, K);
-    }
-    if (j < N) {
-        const float *Bj = B + j;
-        float *Cj = C + j;
-        NN_PANEL_ROWS(panel_tail, N - j, K);
-    }
-#undef NN_PANEL_ROWS
 }
 
 /* A long K is cut into blocks of NN_KC, each a pass of panel_cols over A's

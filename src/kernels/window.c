@@ -135,7 +135,8 @@ static inline __attribute__((always_inline)) void im2row_c8(const struct nn_wind
                 int ox = lo;
                 for (; ox + 8 <= hi; ox += 8)
                     for (int c = 0; c < C; c += 8)
-                        transpose8(src + (size_t)(ox - lo) * C + c, (size_t)C, d0 + c * ld + ox, ld);
+                        transpose8(src + (size_t)(ox - lo) * C + c, (size_t)C, d0 + c * ld + ox,
+                                   ld);
                 for (; ox < hi; ox++)
                     for (int c = 0; c < C; c++) d0[c * ld + ox] = src[(size_t)(ox - lo) * C + c];
             }
@@ -169,7 +170,8 @@ NN_HOT void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, s
                         for (int ox = 0; ox < wd->ow; ox++) d[ox] = 0;
                         continue;
                     }
-                    const float *src = x + ((size_t)iy * wd->w + (lo * wd->sw - wd->pl + dx)) * C + c;
+                    const float *src =
+                        x + ((size_t)iy * wd->w + (lo * wd->sw - wd->pl + dx)) * C + c;
                     for (int ox = 0; ox < lo; ox++) d[ox] = 0;
                     if (wd->sw * C == 1)
                         memcpy(d + lo, src, (size_t)(hi - lo) * sizeof *d);

@@ -66,7 +66,8 @@ static int conv2d_infer(struct nn_node *n, const struct nn_graph *g, struct nn_d
         return -1;
     }
     /* the extent of the (dilated) window */
-    const long eh = (long)(a->kernel[0] - 1) * wd.dh + 1, ew = (long)(a->kernel[1] - 1) * wd.dw + 1;
+    const long eh = (long)(a->kernel[0] - 1) * wd.dh + 1;
+    const long ew = (long)(a->kernel[1] - 1) * wd.dw + 1;
     if (a->padding == NN_PAD_VALID && (eh > in->h || ew > in->w)) {
         if (wd.dh == 1 && wd.dw == 1)
             nn_diag_error(d, n->mark, "layer '%s' (conv2d): kernel %dx%d is larger than its "

@@ -69,8 +69,9 @@ static int put_table(struct buf *b, const struct nn_arg_desc *t, int n, const vo
         if (skip && !strcmp(a->key, skip)) continue;
         if (a->type == NN_ARG_STRING && !*(char *const *)p) continue;
         if (a->type == NN_ARG_FLOAT && isnan(*(const float *)p)) continue;
-        if (a->required == NN_ARG_LATER && a->type == NN_ARG_PAIR && ((const int *)p)[0] == (int)a->def &&
-            ((const int *)p)[1] == (int)a->def)
+        const int *pair = (const int *)p;
+        if (a->required == NN_ARG_LATER && a->type == NN_ARG_PAIR && pair[0] == (int)a->def &&
+            pair[1] == (int)a->def)
             continue;
         put(b, "%s%s: ", written++ ? ", " : "", a->key);
         switch (a->type) {
