@@ -27,6 +27,8 @@ expect 0 "usage: nnrun" -- --help
 expect 0 "nnrun 0." -- --version
 expect 0 "Total params: 95,100" -- check "$src/models/cnn.yaml"
 expect 0 "Total params: 24,380" -- check "$src/models/dense.yaml"
+# every shipped spec validates
+for m in "$src"/models/*.yaml; do expect 0 "Total params:" -- check "$m"; done
 expect 2 "no spec file given" --
 expect 2 "unknown option '--bogus'" -- --bogus "$src/models/cnn.yaml"
 expect 2 "--threads needs an integer" -- "$src/models/cnn.yaml" --threads zero
