@@ -88,12 +88,24 @@ acc = sum(p == l for p, l in zip(pred, labels)) / len(labels)
 assert len(pred) == len(labels) and "%.6f" % acc == "%.6f" % ev["accuracy"], (acc, ev)
 PY
 
+# predict reads the test CSV (the spec's layout: a header, the label in
+# column 0) and gives what it gives on the same images as IDX
+"$nnrun" predict run1 test.csv > predcsv.out 2> predcsv.err &&
+    cmp -s pred.out predcsv.out && ok "predict on the CSV file: the lines of the IDX file" ||
+    bad "predict on CSV: $(cat predcsv.err) $(diff pred.out predcsv.out | head -3)"
+gzip -c test.csv > test.csv.gz
+"$nnrun" predict run1 test.csv.gz --json > predgz.out 2>&1 && [ "$(wc -l < predgz.out)" = 120 ] &&
+    ok "predict on a gzipped CSV, --json" || bad "predict on csv.gz: $(head -3 predgz.out)"
+
 # a bad CSV: exit 1, the file and line named
 sed '5s/^\([0-9]*\),[0-9]*,/\1,abc,/' train.csv > bad.csv
 sed 's/train: train.csv/train: bad.csv/' spec.yaml > bad.yaml
 out=$("$nnrun" bad.yaml --no-record --quiet 2>&1); st=$?
 [ $st = 1 ] && echo "$out" | grep -q "bad.csv:5: field 2 is 'abc', not a number" &&
     ok "a bad CSV field: exit 1, file and line" || bad "bad CSV: status $st: $out"
+out=$("$nnrun" predict run1 bad.csv 2>&1); st=$?
+[ $st = 1 ] && echo "$out" | grep -q "bad.csv:5: field 2 is 'abc', not a number" &&
+    ok "predict on a bad CSV: exit 1, file and line" || bad "predict on bad CSV: $st: $out"
 out=$("$nnrun" check spec.yaml --set data.augment.flip_horizonal=true 2>&1); st=$?
 [ $st = 2 ] && echo "$out" | grep -q "did you mean 'flip_horizontal'" &&
     ok "an unknown augment key: exit 2 with a suggestion" || bad "augment key: $st: $out"

@@ -125,6 +125,14 @@ out:
     return rc;
 }
 
+/* "x.csv" or "x.csv.gz" */
+static int is_csv(const char *path)
+{
+    size_t n = strlen(path);
+    if (n > 3 && !strcmp(path + n - 3, ".gz")) n -= 3;
+    return n >= 4 && !strncmp(path + n - 4, ".csv", 4);
+}
+
 int cmd_predict(int argc, char **argv, int first)
 {
     struct cli c = {.cmd = "predict"};
@@ -132,7 +140,7 @@ int cmd_predict(int argc, char **argv, int first)
         return EXIT_USAGE;
     if (c.n_pos != 2) {
         fprintf(stderr, "nnrun: error: usage: nnrun predict RUN_DIR IMAGES (an IDX file of "
-                "images, gzipped or not)\n");
+                "images, or a CSV file laid out as the spec's data; gzipped or not)\n");
         return EXIT_USAGE;
     }
     struct nn_spec *s;
@@ -142,17 +150,32 @@ int cmd_predict(int argc, char **argv, int first)
     if (rc) return rc;
     char err[1024];
     struct nn_dataset ds = {0};
-    int rank;
+    int rank = 4;
     uint32_t dims[4];
-    if (nn_idx_read(c.pos[1], &ds.images, &rank, dims, 4, err, sizeof err)) {
-        fprintf(stderr, "nnrun: error: %s\n", err);
-        rc = EXIT_RUNTIME;
-        goto out;
+    if (is_csv(c.pos[1])) {
+        /* the layout of the spec's CSV files (label column, header), else a
+         * label in column 0 under a header line; the labels are not used */
+        const int csv = s->data.format == NN_DATA_CSV;
+        if (nn_csv_load(&ds, c.pos[1], csv ? s->data.label_column : 0, csv ? s->data.header : 1,
+                        s->input[0], s->input[1], s->input[2], s->data.classes, err,
+                        sizeof err)) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            rc = EXIT_RUNTIME;
+            goto out;
+        }
+        free(ds.labels);
+        ds.labels = NULL;
+    } else {
+        if (nn_idx_read(c.pos[1], &ds.images, &rank, dims, 4, err, sizeof err)) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            rc = EXIT_RUNTIME;
+            goto out;
+        }
+        ds.n = dims[0];
+        ds.h = rank > 1 ? (int)dims[1] : 1;
+        ds.w = rank > 2 ? (int)dims[2] : 1;
+        ds.c = rank > 3 ? (int)dims[3] : 1;
     }
-    ds.n = dims[0];
-    ds.h = rank > 1 ? (int)dims[1] : 1;
-    ds.w = rank > 2 ? (int)dims[2] : 1;
-    ds.c = rank > 3 ? (int)dims[3] : 1;
     if (rank < 3 || ds.h != s->input[0] || ds.w != s->input[1] || ds.c != s->input[2]) {
         fprintf(stderr, "nnrun: error: %s: images are [%d, %d, %d] (rank %d), the model takes "
                 "[%d, %d, %d]\n", c.pos[1], ds.h, ds.w, ds.c, rank, s->input[0], s->input[1],
