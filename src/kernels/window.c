@@ -82,25 +82,35 @@ NN_HOT void nn_col2im(const struct nn_window *wd, const float *dcol, float *dx)
 static inline __attribute__((always_inline)) void transpose8(const float *src, size_t C,
                                                              float *dst, size_t lddst)
 {
-    const v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
-    const v8i q0 = {0, 1, 8, 9, 4, 5, 12, 13}, q1 = {2, 3, 10, 11, 6, 7, 14, 15};
-    const v8i h0 = {0, 1, 2, 3, 8, 9, 10, 11}, h1 = {4, 5, 6, 7, 12, 13, 14, 15};
+    /* __builtin_shufflevector: GCC 12 and clang alike */
+#define LO(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 4, 12, 5, 13)
+#define HI(a, b) __builtin_shufflevector(a, b, 2, 10, 3, 11, 6, 14, 7, 15)
+#define Q0(a, b) __builtin_shufflevector(a, b, 0, 1, 8, 9, 4, 5, 12, 13)
+#define Q1(a, b) __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15)
+#define H0(a, b) __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11)
+#define H1(a, b) __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15)
     v8 r[8], t[8], u[8];
     for (int i = 0; i < 8; i++) r[i] = LD(src + i * C);
     for (int i = 0; i < 8; i += 2) {
-        t[i] = __builtin_shuffle(r[i], r[i + 1], lo);
-        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], hi);
+        t[i] = LO(r[i], r[i + 1]);
+        t[i + 1] = HI(r[i], r[i + 1]);
     }
     for (int i = 0; i < 8; i += 4) {
-        u[i] = __builtin_shuffle(t[i], t[i + 2], q0);
-        u[i + 1] = __builtin_shuffle(t[i], t[i + 2], q1);
-        u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], q0);
-        u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], q1);
+        u[i] = Q0(t[i], t[i + 2]);
+        u[i + 1] = Q1(t[i], t[i + 2]);
+        u[i + 2] = Q0(t[i + 1], t[i + 3]);
+        u[i + 3] = Q1(t[i + 1], t[i + 3]);
     }
     for (int i = 0; i < 4; i++) {
-        ST(dst + i * lddst, __builtin_shuffle(u[i], u[i + 4], h0));
-        ST(dst + (i + 4) * lddst, __builtin_shuffle(u[i], u[i + 4], h1));
+        ST(dst + i * lddst, H0(u[i], u[i + 4]));
+        ST(dst + (i + 4) * lddst, H1(u[i], u[i + 4]));
     }
+#undef LO
+#undef HI
+#undef Q0
+#undef Q1
+#undef H0
+#undef H1
 }
 
 /* nn_im2row for stride 1 and channels in multiples of 8: each kernel offset
