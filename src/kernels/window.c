@@ -113,6 +113,16 @@ static inline __attribute__((always_inline)) void transpose8(const float *src, s
 #undef H1
 }
 
+/* The output columns [lo, hi) whose input column ox*sw - pl + dx lies inside
+ * the image (dx: the tap's offset, kx * dw). */
+static inline void inside_cols(const struct nn_window *wd, int dx, int *lo, int *hi)
+{
+    int l = 0, h = wd->ow;
+    while (l < h && l * wd->sw - wd->pl + dx < 0) l++;
+    while (h > l && (h - 1) * wd->sw - wd->pl + dx >= wd->w) h--;
+    *lo = l, *hi = h;
+}
+
 /* nn_im2row for stride 1 and channels in multiples of 8: each kernel offset
  * (ky, kx) and output row oy is a transpose of a contiguous [positions, C]
  * block of x into C rows, 8x8 at a time (the generic loop reads every value
@@ -125,10 +135,9 @@ static inline __attribute__((always_inline)) void im2row_c8(const struct nn_wind
     for (int ky = 0; ky < wd->kh; ky++)
         for (int kx = 0; kx < wd->kw; kx++) {
             float *dst0 = rowT + (size_t)(ky * wd->kw + kx) * C * ld;
-            int lo = 0, hi = wd->ow;
             const int dx = kx * wd->dw;
-            while (lo < hi && lo - wd->pl + dx < 0) lo++;
-            while (hi > lo && hi - 1 - wd->pl + dx >= wd->w) hi--;
+            int lo, hi;
+            inside_cols(wd, dx, &lo, &hi);
             for (int oy = 0; oy < wd->oh; oy++) {
                 const int iy = oy * wd->sh - wd->pt + ky * wd->dh;
                 float *d0 = dst0 + (size_t)oy * wd->ow;
@@ -157,10 +166,11 @@ NN_HOT void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, s
                       int ones)
 {
     const int C = wd->c, M = wd->oh * wd->ow;
+    const size_t P = (size_t)wd->kh * wd->kw * C;
+    if (ones)
+        for (int m = 0; m < M; m++) rowT[P * ld + m] = 1.0f;
     if (wd->sw == 1 && C % 8 == 0) {
         im2row_c8(wd, x, rowT, ld);
-        if (ones)
-            for (int m = 0; m < M; m++) rowT[(size_t)wd->kh * wd->kw * C * ld + m] = 1.0f;
         return;
     }
     size_t k = 0;
@@ -170,9 +180,8 @@ NN_HOT void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, s
                 float *dst = rowT + k * ld;
                 /* output columns whose input column ix = ox*sw - pl + kx*dw is inside */
                 const int dx = kx * wd->dw;
-                int lo = 0, hi = wd->ow;
-                while (lo < hi && lo * wd->sw - wd->pl + dx < 0) lo++;
-                while (hi > lo && (hi - 1) * wd->sw - wd->pl + dx >= wd->w) hi--;
+                int lo, hi;
+                inside_cols(wd, dx, &lo, &hi);
                 for (int oy = 0; oy < wd->oh; oy++) {
                     float *d = dst + (size_t)oy * wd->ow;
                     const int iy = oy * wd->sh - wd->pt + ky * wd->dh;
@@ -190,8 +199,6 @@ NN_HOT void nn_im2row(const struct nn_window *wd, const float *x, float *rowT, s
                     for (int ox = hi; ox < wd->ow; ox++) d[ox] = 0;
                 }
             }
-    if (ones)
-        for (int m = 0; m < M; m++) rowT[k * ld + m] = 1.0f;
 }
 
 void nn_tanh_ref(const float *x, float *y, size_t n)
