@@ -3,8 +3,8 @@
 # set with standardization and augmentation trains at 1 and 2 threads to the
 # same result; `nnrun eval RUN_DIR` gives the test numbers training ended
 # with, and `nnrun predict` on the same images (as IDX) the same accuracy,
-# so both use the training set's statistics; a bad CSV is named with its
-# line.  Usage: test_data_cli.sh NNRUN SRCDIR
+# so both use the training set's statistics (kept in the weights file, so
+# predict needs no training data); a bad CSV is named with its line.  Usage: test_data_cli.sh NNRUN SRCDIR
 set -u
 nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 tmp=$(mktemp -d)
@@ -96,6 +96,36 @@ PY
 gzip -c test.csv > test.csv.gz
 "$nnrun" predict run1 test.csv.gz --json > predgz.out 2>&1 && [ "$(wc -l < predgz.out)" = 120 ] &&
     ok "predict on a gzipped CSV, --json" || bad "predict on csv.gz: $(head -3 predgz.out)"
+
+# the weights file keeps the input scaling: predict needs no training data;
+# a version 2 file (without it) still predicts the same, recomputing the
+# scaling from the training data, and says so when that data is gone
+mkdir run1v2 && cp run1/spec.yaml run1v2/ && python3 - <<'PY' || bad "making a version 2 file"
+import struct, zlib
+b = open("run1/model.nnw", "rb").read()
+assert b[:8] == b"NNRUNCKP" and struct.unpack_from("<I", b, 8)[0] == 3
+ch = struct.unpack_from("<I", b, 160)[0]
+assert ch == 1, ch   # one channel: scale and shift
+raw = zlib.decompress(b[168:-4])[:-8 * ch]
+comp = zlib.compress(raw)
+h = bytearray(b[:160])
+struct.pack_into("<I", h, 8, 2)
+struct.pack_into("<QQ", h, 120, len(raw), len(comp))
+out = bytes(h) + comp
+open("run1v2/model.nnw", "wb").write(out + struct.pack("<I", zlib.crc32(out)))
+PY
+"$nnrun" predict run1v2 test-images.idx > predv2.out 2>&1 && cmp -s pred.out predv2.out &&
+    ok "a version 2 weights file: predict recomputes the scaling, same lines" ||
+    bad "version 2 file: $(diff pred.out predv2.out | head -3)"
+mv train.csv train.csv.away
+"$nnrun" predict run1 test-images.idx > prednotrain.out 2>&1 && cmp -s pred.out prednotrain.out &&
+    ok "predict without the training data: the weights file's scaling, same lines" ||
+    bad "predict without training data: $(diff pred.out prednotrain.out | head -3)"
+out=$("$nnrun" predict run1v2 test-images.idx 2>&1); st=$?
+[ $st = 1 ] && echo "$out" | grep -q "train.csv" &&
+    ok "a version 2 file without the training data: exit 1, the file named" ||
+    bad "version 2 file without training data: $st: $out"
+mv train.csv.away train.csv
 
 # a bad CSV: exit 1, the file and line named
 sed '5s/^\([0-9]*\),[0-9]*,/\1,abc,/' train.csv > bad.csv

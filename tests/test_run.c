@@ -57,6 +57,8 @@ START_TEST(test_ckpt_round_trip)
                         .best = 0.25, .best_epoch = 2, .wait = 1, .lr = 0.00125f,
                         .plateau_lr = 0.0025f, .plateau_best = -0.5, .plateau_wait = 3,
                         .plateau_cooldown = 4, .params = p, .state = {s1, s2}};
+    float scale[3] = {0.5f, 2.0f, -0.0f}, shift[3] = {-1.25f, 0.125f, 3.0f};
+    c.n_input_ch = 3, c.in_scale = scale, c.in_shift = shift;
     char err[512];
     const char *f = path_in(tmpdir, "c.nnc");
     ck_assert_int_eq(nn_ckpt_write(f, &c, err, sizeof err), 0);
@@ -83,28 +85,38 @@ START_TEST(test_ckpt_round_trip)
     ck_assert_mem_eq(r.state[0], s1, N * sizeof *p);
     ck_assert_mem_eq(r.state[1], s2, N * sizeof *p);
     ck_assert(signbit(r.params[7]));
+    ck_assert_uint_eq(r.n_input_ch, 3);
+    ck_assert_mem_eq(r.in_scale, scale, sizeof scale);
+    ck_assert_mem_eq(r.in_shift, shift, sizeof shift);
     nn_ckpt_free(&r);
     /* a parameter bound refuses a larger file */
     ck_assert_int_eq(nn_ckpt_read(f, N - 1, &r, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "1000 parameters"));
     /* no temporary file is left next to it */
     ck_assert_int_ne(access(path_in(tmpdir, "c.nnc.tmp"), F_OK), 0);
-    /* a version 1 file (no learning-rate fields: the header 24 bytes shorter)
-     * still loads, with those fields 0 */
-    size_t len;
-    uint8_t *buf = nn_read_file(f, &len, err, sizeof err);
-    ck_assert_ptr_nonnull(buf);
-    memmove(buf + NN_CKPT_HEADER_V1, buf + NN_CKPT_HEADER, len - NN_CKPT_HEADER);
-    len -= NN_CKPT_HEADER - NN_CKPT_HEADER_V1;
-    buf[8] = 1;
-    const uint32_t crc = (uint32_t)crc32_z(0L, buf, len - 4);
-    for (int i = 0; i < 4; i++) buf[len - 4 + i] = (uint8_t)(crc >> (8 * i));
-    ck_assert_msg(nn_ckpt_decode(buf, len, 0, &r, err, sizeof err) == 0, "%s", err);
-    ck_assert_uint_eq(r.version, 1);
-    ck_assert(r.lr == 0 && r.plateau_wait == 0 && r.wait == 1 && r.step == 617);
-    ck_assert_mem_eq(r.state[1], s2, N * sizeof *p);
-    nn_ckpt_free(&r);
-    free(buf);
+    /* versions 1 and 2 (no input scaling; version 1 also without the
+     * learning-rate fields) still load, with those fields 0 */
+    c.n_input_ch = 0, c.in_scale = c.in_shift = NULL;
+    ck_assert_int_eq(nn_ckpt_write(f, &c, err, sizeof err), 0);
+    for (uint8_t version = 1; version <= 2; version++) {
+        size_t len;
+        uint8_t *buf = nn_read_file(f, &len, err, sizeof err);
+        ck_assert_ptr_nonnull(buf);
+        const size_t header = version == 1 ? NN_CKPT_HEADER_V1 : NN_CKPT_HEADER_V2;
+        memmove(buf + header, buf + NN_CKPT_HEADER, len - NN_CKPT_HEADER);
+        len -= NN_CKPT_HEADER - header;
+        buf[8] = version;
+        const uint32_t crc = (uint32_t)crc32_z(0L, buf, len - 4);
+        for (int i = 0; i < 4; i++) buf[len - 4 + i] = (uint8_t)(crc >> (8 * i));
+        ck_assert_msg(nn_ckpt_decode(buf, len, 0, &r, err, sizeof err) == 0, "%s", err);
+        ck_assert_uint_eq(r.version, version);
+        ck_assert(r.wait == 1 && r.step == 617 && r.n_input_ch == 0 && !r.in_scale);
+        ck_assert(version == 1 ? r.lr == 0 && r.plateau_wait == 0
+                               : r.lr == 0.00125f && r.plateau_wait == 3);
+        ck_assert_mem_eq(r.state[1], s2, N * sizeof *p);
+        nn_ckpt_free(&r);
+        free(buf);
+    }
     free(p);
     free(s1);
     free(s2);

@@ -6,7 +6,7 @@
  *
  *   offset  size  field
  *        0     8  magic "NNRUNCKP"
- *        8     4  version (2; version 1 files, without the fields at 136-159, load too)
+ *        8     4  version (3; versions 1 and 2, without the fields from 136 or 160, load too)
  *       12     4  kind
  *       16     8  hash of the resolved spec (nn_spec_hash)
  *       24     8  parameter count
@@ -24,7 +24,12 @@
  *      140     4  reduce_on_plateau: the learning rate now (f32)
  *      144     8  reduce_on_plateau: best value (f64)
  *      152     8  reduce_on_plateau: epochs waited, cooldown epochs left (i32)
- *      160     -  payload: zlib stream of the float32 arrays, one after another
+ *      160     4  input channels with a stored scaling (0: inputs are byte / divide_by)
+ *      164     4  reserved, 0
+ *      168     -  payload: zlib stream of the float32 arrays, one after another:
+ *                 the parameters, the optimizer's state arrays, then the input
+ *                 scaling (data.standardize) as scale[channels], shift[channels]:
+ *                 an input is byte * scale[ch] + shift[ch], the numbers training used
  *      end     4  CRC-32 of every byte before it
  *
  * Files are written to a temporary name, flushed and renamed, so a crash
@@ -38,9 +43,11 @@
 #include "nnrun/loss.h"
 
 #define NN_CKPT_MAGIC "NNRUNCKP"
-#define NN_CKPT_VERSION 2
-#define NN_CKPT_HEADER 160
+#define NN_CKPT_VERSION 3
+#define NN_CKPT_HEADER 168
+#define NN_CKPT_HEADER_V2 160
 #define NN_CKPT_HEADER_V1 136
+#define NN_CKPT_MAX_CHANNELS 65536   /* bound on the stored input scaling */
 
 enum nn_ckpt_kind { NN_CKPT_WEIGHTS = 0, NN_CKPT_TRAIN = 1 };
 
@@ -61,15 +68,17 @@ struct nn_ckpt {
     float plateau_lr;           /* reduce_on_plateau's state */
     double plateau_best;
     int32_t plateau_wait, plateau_cooldown;
+    uint32_t n_input_ch;        /* 0, or channels of in_scale and in_shift */
     float *params;              /* n_params */
     float *state[2];            /* n_state arrays of n_params */
+    float *in_scale, *in_shift; /* n_input_ch each: the input scaling of data.standardize */
 };
 
 /* Writes c atomically to path.  0, or -1 with err. */
 int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n_err);
 
-/* Decodes a whole file image (version 1 or 2; version 1 leaves the
- * learning-rate fields 0): checks the magic, version, sizes and the
+/* Decodes a whole file image (versions 1 to 3; version 1 leaves the
+ * learning-rate fields 0, versions 1 and 2 have no input scaling): checks the magic, version, sizes and the
  * CRC, inflates the payload into freshly allocated arrays.  max_params bounds
  * the parameter count (0: no bound beyond the file's own size).  0, or -1
  * with err; nothing stays allocated on failure. */

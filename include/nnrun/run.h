@@ -64,9 +64,19 @@ void nn_run_result_free(struct nn_run_result *r);
 void nn_confusion(const struct nn_dataset *ds, const uint8_t *pred, int n_classes,
                   uint32_t *m);
 
+/* The input scaling of data.standardize as a weights file keeps it: an
+ * input is byte * scale[ch] + shift[ch].  channels 0: the file has none. */
+struct nn_input_scaling {
+    int channels;
+    float *scale, *shift;   /* malloc'd, channels each (NULL when channels is 0) */
+};
+
 /* Loads weights (model.nnw, best.nnw or a checkpoint) into g's parameters,
- * checking the parameter count; the spec hash must match unless hash is 0. */
-int nn_load_weights(struct nn_graph *g, const char *path, uint64_t hash, char *err,
-                    size_t n_err);
+ * checking the parameter count; the spec hash must match unless hash is 0.
+ * sc (may be NULL) receives the file's input scaling; free it with
+ * nn_input_scaling_free. */
+int nn_load_weights(struct nn_graph *g, const char *path, uint64_t hash,
+                    struct nn_input_scaling *sc, char *err, size_t n_err);
+void nn_input_scaling_free(struct nn_input_scaling *sc);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "nnrun/data.h"
 #include "nnrun/graph.h"
+#include "nnrun/run.h"
 #include "nnrun/spec.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_SIGINT = 130, EXIT_SIGTERM = 143 };
@@ -60,10 +61,13 @@ int cli_load_model(const struct cli *c, const char *spec_path, struct nn_spec **
 int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
                   struct nn_dataset *test);
 
-/* With data.standardize: loads the training data as cli_load_data does and
- * gives ds (of the same shape) the training set's per-channel scaling, so
- * predictions use the numbers training used.  0 or cli_load_data's status. */
-int cli_standardize_like_training(const struct nn_spec *s, struct nn_dataset *ds);
+/* With data.standardize: gives ds the per-channel scaling training used:
+ * the weights file's copy sc when it has one, else (files written before
+ * nnrun kept it) recomputed from the training data as cli_load_data does.
+ * Without data.standardize ds keeps byte / divide_by.  0, EXIT_RUNTIME (sc
+ * is for another channel count) or cli_load_data's status. */
+int cli_input_scaling(const struct nn_spec *s, const struct nn_input_scaling *sc,
+                      struct nn_dataset *ds);
 
 
 

@@ -318,9 +318,23 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
     return 0;
 }
 
-int cli_standardize_like_training(const struct nn_spec *s, struct nn_dataset *ds)
+int cli_input_scaling(const struct nn_spec *s, const struct nn_input_scaling *sc,
+                      struct nn_dataset *ds)
 {
     if (!s->data.standardize) return 0;
+    if (sc->channels) {
+        if (sc->channels != ds->c) {
+            fprintf(stderr, "nnrun: error: the weights file's input scaling is for %d channels, "
+                    "the images have %d\n", sc->channels, ds->c);
+            return EXIT_RUNTIME;
+        }
+        const size_t bytes = (size_t)ds->c * sizeof(float);
+        free(ds->scale);
+        free(ds->shift);
+        ds->scale = memcpy(nn_xmalloc(bytes), sc->scale, bytes);
+        ds->shift = memcpy(nn_xmalloc(bytes), sc->shift, bytes);
+        return 0;
+    }
     struct nn_dataset train = {0}, val = {0}, test = {0};
     int rc = cli_load_data(s, &train, &val, &test);
     if (!rc) {

@@ -16,9 +16,10 @@
 #define EVAL_BATCH 256
 
 /* The model of a run directory (spec.yaml + model.nnw) or of a spec and
- * --weights; allocated, weights loaded. */
+ * --weights; allocated, weights loaded, with the input scaling the weights
+ * file keeps (data.standardize) in sc. */
 static int load_trained(const struct cli *c, const char *where, struct nn_spec **s,
-                        struct nn_graph *g, struct nn_pool **pool)
+                        struct nn_graph *g, struct nn_pool **pool, struct nn_input_scaling *sc)
 {
     char spec[PATH_MAX], weights[PATH_MAX];
     struct stat st;
@@ -42,7 +43,7 @@ static int load_trained(const struct cli *c, const char *where, struct nn_spec *
     *pool = nn_pool_create(c->threads);
     /* the spec's hash must match unless --set changed it on purpose */
     if (nn_graph_alloc(g, EVAL_BATCH, nn_pool_threads(*pool), err, sizeof err) ||
-        nn_load_weights(g, weights, c->n_sets ? 0 : nn_spec_hash(*s), err, sizeof err)) {
+        nn_load_weights(g, weights, c->n_sets ? 0 : nn_spec_hash(*s), sc, err, sizeof err)) {
         fprintf(stderr, "nnrun: error: %s\n", err);
         nn_pool_free(*pool);
         nn_graph_free(g);
@@ -65,12 +66,14 @@ int cmd_eval(int argc, char **argv, int first)
     struct nn_spec *s;
     struct nn_graph g;
     struct nn_pool *pool;
-    int rc = load_trained(&c, c.pos[0], &s, &g, &pool);
+    struct nn_input_scaling sc;
+    int rc = load_trained(&c, c.pos[0], &s, &g, &pool, &sc);
     if (rc) return rc;
     struct nn_dataset train = {0}, val = {0}, test = {0};
     rc = cli_load_data(s, &train, &val, &test);
     nn_dataset_free(&train);
     nn_dataset_free(&val);
+    if (!rc) rc = cli_input_scaling(s, &sc, &test);   /* the weights file's numbers */
     if (rc) goto out;
     const int C = g.nodes[g.output].c;
     uint8_t *pred = nn_xmalloc(test.n);
@@ -117,8 +120,9 @@ int cmd_eval(int argc, char **argv, int first)
     }
     free(pred);
     free(m);
-    nn_dataset_free(&test);
 out:
+    nn_dataset_free(&test);
+    nn_input_scaling_free(&sc);
     nn_pool_free(pool);
     nn_graph_free(&g);
     nn_spec_free(s);
@@ -146,7 +150,8 @@ int cmd_predict(int argc, char **argv, int first)
     struct nn_spec *s;
     struct nn_graph g;
     struct nn_pool *pool;
-    int rc = load_trained(&c, c.pos[0], &s, &g, &pool);
+    struct nn_input_scaling sc;
+    int rc = load_trained(&c, c.pos[0], &s, &g, &pool, &sc);
     if (rc) return rc;
     char err[1024];
     struct nn_dataset ds = {0};
@@ -183,7 +188,7 @@ int cmd_predict(int argc, char **argv, int first)
         rc = EXIT_RUNTIME;
         goto out_data;
     }
-    rc = cli_standardize_like_training(s, &ds);   /* data.standardize: training's numbers */
+    rc = cli_input_scaling(s, &sc, &ds);   /* data.standardize: training's numbers */
     if (rc) goto out_data;
     ds.labels = nn_xcalloc(ds.n ? ds.n : 1, 1);   /* unknown: the loss is not reported */
     uint8_t *pred = nn_xmalloc(ds.n ? ds.n : 1);
@@ -206,6 +211,7 @@ int cmd_predict(int argc, char **argv, int first)
 out_data:
     nn_dataset_free(&ds);
 out:
+    nn_input_scaling_free(&sc);
     nn_pool_free(pool);
     nn_graph_free(&g);
     nn_spec_free(s);

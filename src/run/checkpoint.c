@@ -82,8 +82,8 @@ static void floats_from_le(float *dst, const uint8_t *src, size_t n)
 
 int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n_err)
 {
-    const size_t n = (size_t)c->n_params, arrays = 1 + c->n_state;
-    const size_t raw_len = nn_mul_size(nn_mul_size(n, 4), arrays);
+    const size_t n = (size_t)c->n_params, arrays = 1 + c->n_state, ch = c->n_input_ch;
+    const size_t raw_len = nn_mul_size(nn_mul_size(n, 4), arrays) + 8 * ch;
     uLong bound = compressBound((uLong)raw_len);
     uint8_t *raw = malloc(raw_len ? raw_len : 1);
     uint8_t *file = malloc(NN_CKPT_HEADER + (size_t)bound + 4);
@@ -95,6 +95,10 @@ int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n
     }
     floats_to_le(raw, c->params, n);
     for (uint32_t a = 0; a < c->n_state; a++) floats_to_le(raw + 4 * n * (a + 1), c->state[a], n);
+    if (ch) {
+        floats_to_le(raw + 4 * n * arrays, c->in_scale, ch);
+        floats_to_le(raw + 4 * n * arrays + 4 * ch, c->in_shift, ch);
+    }
     uLongf comp_len = bound;
     /* level 1: the floats barely compress; speed matters more, the checksum
      * and framing are what zlib is here for */
@@ -131,6 +135,8 @@ int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n
     putf64(h + 144, c->plateau_best);
     put32(h + 152, (uint32_t)c->plateau_wait);
     put32(h + 156, (uint32_t)c->plateau_cooldown);
+    put32(h + 160, c->n_input_ch);
+    put32(h + 164, 0);
     const size_t len = NN_CKPT_HEADER + comp_len;
     put32(file + len, (uint32_t)crc32_z(0L, file, len));
     int rc = nn_write_file_atomic(path, file, len + 4, err, n_err);
@@ -153,12 +159,13 @@ int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct n
         return -1;
     }
     const uint32_t version = get32(buf + 8);
-    if (version != NN_CKPT_VERSION && version != 1) {
-        snprintf(err, n_err, "format version %u; this nnrun reads versions 1 and %d", version,
+    if (version < 1 || version > NN_CKPT_VERSION) {
+        snprintf(err, n_err, "format version %u; this nnrun reads versions 1 to %d", version,
                  NN_CKPT_VERSION);
         return -1;
     }
-    const size_t header = version == 1 ? NN_CKPT_HEADER_V1 : NN_CKPT_HEADER;
+    const size_t header = version == 1 ? NN_CKPT_HEADER_V1
+                          : version == 2 ? NN_CKPT_HEADER_V2 : NN_CKPT_HEADER;
     if (len < header + 4) {
         snprintf(err, n_err, "truncated: %zu bytes, less than the %zu of a header and checksum",
                  len, header + 4);
@@ -201,16 +208,18 @@ int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct n
         c->plateau_wait = (int32_t)get32(buf + 152);
         c->plateau_cooldown = (int32_t)get32(buf + 156);
     }
+    if (version >= 3) c->n_input_ch = get32(buf + 160);
     if (c->kind > NN_CKPT_TRAIN || c->n_state > 2 || (c->kind == NN_CKPT_WEIGHTS && c->n_state) ||
-        c->epoch < 0) {
-        snprintf(err, n_err, "bad header (kind %u, %u state arrays, epoch %d)", c->kind,
-                 c->n_state, c->epoch);
+        c->epoch < 0 || c->n_input_ch > NN_CKPT_MAX_CHANNELS ||
+        (version >= 3 && get32(buf + 164))) {
+        snprintf(err, n_err, "bad header (kind %u, %u state arrays, epoch %d, %u input "
+                 "channels)", c->kind, c->n_state, c->epoch, c->n_input_ch);
         return -1;
     }
-    const uint64_t arrays = 1 + c->n_state;
+    const uint64_t arrays = 1 + c->n_state, ch = c->n_input_ch;
     /* the payload is floats: 4 bytes each; zlib compresses at most ~1032:1 */
-    if (c->n_params == 0 || c->n_params > (UINT64_MAX / 4) / arrays ||
-        raw_len != c->n_params * 4 * arrays || (max_params && c->n_params > max_params) ||
+    if (c->n_params == 0 || c->n_params > (UINT64_MAX / 4 - 2 * ch) / arrays ||
+        raw_len != c->n_params * 4 * arrays + 8 * ch || (max_params && c->n_params > max_params) ||
         raw_len / 1032 > comp_len || raw_len > (uint64_t)SIZE_MAX / 2) {
         snprintf(err, n_err, "bad header: %llu parameters, %llu payload bytes from %llu "
                  "compressed", (unsigned long long)c->n_params, (unsigned long long)raw_len,
@@ -238,6 +247,10 @@ int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct n
     free(raw);
     c->params = arr;
     for (uint32_t a = 0; a < c->n_state; a++) c->state[a] = arr + (size_t)c->n_params * (a + 1);
+    if (ch) {
+        c->in_scale = arr + (size_t)c->n_params * (size_t)arrays;
+        c->in_shift = c->in_scale + ch;
+    }
     return 0;
 }
 
@@ -260,6 +273,6 @@ int nn_ckpt_read(const char *path, uint64_t max_params, struct nn_ckpt *c, char 
 
 void nn_ckpt_free(struct nn_ckpt *c)
 {
-    free(c->params);   /* the state arrays live in the same block */
+    free(c->params);   /* the state arrays and the input scaling live in the same block */
     memset(c, 0, sizeof *c);
 }

@@ -165,10 +165,11 @@ void nn_confusion(const struct nn_dataset *ds, const uint8_t *pred, int n_classe
             m[ds->labels[i] * n_classes + pred[i]]++;
 }
 
-int nn_load_weights(struct nn_graph *g, const char *path, uint64_t hash, char *err,
-                    size_t n_err)
+int nn_load_weights(struct nn_graph *g, const char *path, uint64_t hash,
+                    struct nn_input_scaling *sc, char *err, size_t n_err)
 {
     struct nn_ckpt c;
+    if (sc) memset(sc, 0, sizeof *sc);
     if (nn_ckpt_read(path, g->n_params, &c, err, n_err)) return -1;
     int rc = -1;
     if (c.n_params != g->n_params)
@@ -179,10 +180,23 @@ int nn_load_weights(struct nn_graph *g, const char *path, uint64_t hash, char *e
                  "%016llx", path, (unsigned long long)c.spec_hash, (unsigned long long)hash);
     else {
         memcpy(g->params, c.params, g->n_params * sizeof *g->params);
+        if (sc && c.n_input_ch) {
+            const size_t bytes = c.n_input_ch * sizeof(float);
+            sc->channels = (int)c.n_input_ch;
+            sc->scale = memcpy(nn_xmalloc(bytes), c.in_scale, bytes);
+            sc->shift = memcpy(nn_xmalloc(bytes), c.in_shift, bytes);
+        }
         rc = 0;
     }
     nn_ckpt_free(&c);
     return rc;
+}
+
+void nn_input_scaling_free(struct nn_input_scaling *sc)
+{
+    free(sc->scale);
+    free(sc->shift);
+    memset(sc, 0, sizeof *sc);
 }
 
 /* Keras' EarlyStopping: an improvement is beyond min_delta in the monitor's
@@ -201,6 +215,15 @@ static double monitor_value(int m, const struct nn_epoch_row *w)
     }
 }
 
+/* A file's copy of the input scaling of data.standardize, when the data has one. */
+static void put_scaling(struct nn_ckpt *c, const struct nn_dataset *train)
+{
+    if (!train->scale) return;
+    c->n_input_ch = (uint32_t)train->c;
+    c->in_scale = train->scale;
+    c->in_shift = train->shift;
+}
+
 static int save_state(const char *path, const struct nn_trainer *t, uint64_t hash,
                       double best, int best_epoch, int wait, char *err, size_t n_err)
 {
@@ -212,14 +235,16 @@ static int save_state(const char *path, const struct nn_trainer *t, uint64_t has
                         .plateau_best = t->lr_state.best, .plateau_wait = t->lr_state.wait,
                         .plateau_cooldown = t->lr_state.cooldown,
                         .params = t->g->params, .state = {t->o.s1, t->o.s2}};
+    put_scaling(&c, t->train);
     return nn_ckpt_write(path, &c, err, n_err);
 }
 
 static int save_weights(const char *path, const struct nn_graph *g, const float *params,
-                        uint64_t hash, char *err, size_t n_err)
+                        const struct nn_dataset *train, uint64_t hash, char *err, size_t n_err)
 {
     struct nn_ckpt c = {.kind = NN_CKPT_WEIGHTS, .spec_hash = hash, .n_params = g->n_params,
                         .params = (float *)params};
+    put_scaling(&c, train);
     return nn_ckpt_write(path, &c, err, n_err);
 }
 
@@ -339,7 +364,7 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
                 best_epoch = e + 1;
                 wait = 0;
                 memcpy(best_params, g->params, g->n_params * sizeof *g->params);
-                if (o->dir && save_weights(p.best, g, best_params, hash, err, n_err)) goto out;
+                if (o->dir && save_weights(p.best, g, best_params, train, hash, err, n_err)) goto out;
             } else if (wait >= es->patience && e > 0) {
                 r->stopped_early = 1;
             }
@@ -354,7 +379,7 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
         memcpy(g->params, best_params, g->n_params * sizeof *g->params);
     nn_predict(g, s, test, o->pool, &r->test, pred, NULL);
     nn_confusion(test, pred, r->n_classes, r->confusion);
-    if (o->dir && (save_weights(p.model, g, g->params, hash, err, n_err) ||
+    if (o->dir && (save_weights(p.model, g, g->params, train, hash, err, n_err) ||
                    write_metrics(p.metrics, r, pre, err, n_err) ||
                    write_results(p.results, g, s, train, val, test, o, r, err, n_err)))
         goto out;

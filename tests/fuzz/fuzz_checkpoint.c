@@ -45,7 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const size_t bytes = (size_t)c.n_params * sizeof(float);
     if (again.kind != c.kind || again.n_params != c.n_params || again.n_state != c.n_state ||
         again.spec_hash != c.spec_hash || again.epoch != c.epoch || again.batch != c.batch ||
-        memcmp(again.params, c.params, bytes))
+        again.n_input_ch != c.n_input_ch || memcmp(again.params, c.params, bytes) ||
+        (c.n_input_ch && (memcmp(again.in_scale, c.in_scale, c.n_input_ch * sizeof(float)) ||
+                          memcmp(again.in_shift, c.in_shift, c.n_input_ch * sizeof(float)))))
         abort();
     for (uint32_t a = 0; a < c.n_state; a++)
         if (memcmp(again.state[a], c.state[a], bytes)) abort();
