@@ -493,6 +493,59 @@ START_TEST(test_resume_identical)
 }
 END_TEST
 
+/* A run begun by an nnrun whose metrics.csv had no lr column resumes: its
+ * rows get lr "nan" (unknown), the new rows their rate, and the weights are
+ * those of an uninterrupted run. */
+START_TEST(test_resume_metrics_without_lr)
+{
+    char yaml[4096];
+    resume_spec(0, yaml, sizeof yaml);
+    make_tmp();
+    char full[300], part[300], err[256];
+    snprintf(full, sizeof full, "%s/full", tmpdir);
+    snprintf(part, sizeof part, "%s/part", tmpdir);
+    ck_assert_int_eq(nn_mkdirs(full, err, sizeof err), 0);
+    ck_assert_int_eq(nn_mkdirs(part, err, sizeof err), 0);
+    struct nn_run_result a, b;
+    ck_assert_int_eq(run_in(yaml, full, 0, 1, NULL, &a), 0);
+    struct stopper st = {0, 2 * 23 + 5};   /* in epoch 3: two rows */
+    ck_assert_int_eq(run_in(yaml, part, 0, 1, &st, &b), 1);
+    nn_run_result_free(&b);
+    /* the old layout: every line without its last column */
+    char *t = slurp(path_in(part, "metrics.csv"));
+    FILE *f = fopen(path_in(part, "metrics.csv"), "w");
+    ck_assert_ptr_nonnull(f);
+    int rows = 0;
+    for (char *line = strtok(t, "\n"); line; line = strtok(NULL, "\n"), rows++)
+        fprintf(f, "%.*s\n", (int)(strrchr(line, ',') - line), line);
+    fclose(f);
+    free(t);
+    ck_assert_int_eq(rows, 3);
+    ck_assert_int_eq(run_in(yaml, part, 1, 2, NULL, &b), 0);
+    ck_assert_int_eq(b.epochs_run, 4);
+    size_t la, lb;
+    uint8_t *wa = nn_read_file(path_in(full, "model.nnw"), &la, err, sizeof err);
+    uint8_t *wb = nn_read_file(path_in(part, "model.nnw"), &lb, err, sizeof err);
+    ck_assert_uint_eq(la, lb);
+    ck_assert_mem_eq(wa, wb, la);
+    char *m = slurp(path_in(part, "metrics.csv"));
+    char *line = strtok(m, "\n");
+    ck_assert_str_eq(line, "epoch,loss,accuracy,mse,test_loss,test_accuracy,test_mse,seconds,lr");
+    for (int e = 0; e < 4; e++) {
+        line = strtok(NULL, "\n");
+        ck_assert_ptr_nonnull(line);
+        const char *lr = strrchr(line, ',') + 1;
+        if (e < 2) ck_assert_str_eq(lr, "nan");
+        else ck_assert_msg((float)strtod(lr, NULL) == (float)a.rows[e].train.lr, "epoch %d: %s",
+                                e + 1, line);
+    }
+    free(wa), free(wb), free(m);
+    nn_run_result_free(&a);
+    nn_run_result_free(&b);
+    rm_tmp();
+}
+END_TEST
+
 START_TEST(test_resume_refuses_other_spec)
 {
     make_tmp();
@@ -631,6 +684,7 @@ int main(void)
     tcase_add_test(tc, test_resolved_spec_round_trip);
     tcase_add_test(tc, test_monitor_needs_validation);
     tcase_add_loop_test(tc, test_resume_identical, 0, 3);
+    tcase_add_test(tc, test_resume_metrics_without_lr);
     tcase_add_test(tc, test_resume_refuses_other_spec);
     tcase_add_test(tc, test_early_stopping);
     tcase_add_test(tc, test_nan_keeps_checkpoint);

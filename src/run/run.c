@@ -75,9 +75,11 @@ static int read_metrics(const char *path, struct nn_run_result *r, int want, con
     int n = 0;
     while (line && n < want) {
         struct nn_epoch_row *w = &r->rows[n];
-        if (sscanf(line + 1, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &w->epoch, &w->train.loss,
-                   &w->train.accuracy, &w->train.mse, &w->eval.loss, &w->eval.accuracy,
-                   &w->eval.mse, &w->train.seconds, &w->train.lr) != 9 || w->epoch != n + 1)
+        w->train.lr = NAN;   /* a run begun before the lr column: unknown, written "nan" */
+        const int k = sscanf(line + 1, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &w->epoch,
+                             &w->train.loss, &w->train.accuracy, &w->train.mse, &w->eval.loss,
+                             &w->eval.accuracy, &w->eval.mse, &w->train.seconds, &w->train.lr);
+        if ((k != 9 && k != 8) || w->epoch != n + 1)
             break;
         w->eval_name = pre;
         n++;
