@@ -426,6 +426,21 @@ static char *metrics_without_time(const char *dir)
     return t;
 }
 
+/* dir1/model.nnw and dir2/model.nnw hold the same bytes. */
+static void assert_same_weights(const char *dir1, const char *dir2)
+{
+    size_t l1, l2;
+    char err[256];
+    uint8_t *w1 = nn_read_file(path_in(dir1, "model.nnw"), &l1, err, sizeof err);
+    ck_assert_msg(w1 != NULL, "%s", err);
+    uint8_t *w2 = nn_read_file(path_in(dir2, "model.nnw"), &l2, err, sizeof err);
+    ck_assert_msg(w2 != NULL, "%s", err);
+    ck_assert_uint_eq(l1, l2);
+    ck_assert_mem_eq(w1, w2, l1);
+    free(w1);
+    free(w2);
+}
+
 START_TEST(test_resume_identical)
 {
     char yaml[4096];
@@ -460,11 +475,7 @@ START_TEST(test_resume_identical)
     ck_assert_int_eq(run_in(yaml, part, 1, 1, NULL, &b), 0);
     ck_assert_int_eq(b.epochs_run, 4);
     /* the same weights, metrics and results, byte for byte */
-    size_t la, lb;
-    uint8_t *wa = nn_read_file(path_in(full, "model.nnw"), &la, err, sizeof err);
-    uint8_t *wb = nn_read_file(path_in(part, "model.nnw"), &lb, err, sizeof err);
-    ck_assert_uint_eq(la, lb);
-    ck_assert_mem_eq(wa, wb, la);
+    assert_same_weights(full, part);
     char *ma = metrics_without_time(full), *mb = metrics_without_time(part);
     ck_assert_str_eq(ma, mb);
     ck_assert(a.test.loss == b.test.loss && a.test.accuracy == b.test.accuracy);
@@ -482,9 +493,8 @@ START_TEST(test_resume_identical)
     struct nn_run_result c;
     ck_assert_int_eq(run_in(resolved, again, 0, 2, NULL, &c), 0);
     ck_assert(c.test.loss == a.test.loss);
-    uint8_t *wc = nn_read_file(path_in(again, "model.nnw"), &lb, err, sizeof err);
-    ck_assert_mem_eq(wa, wc, la);
-    free(wa), free(wb), free(wc), free(ma), free(mb), free(res), free(resolved);
+    assert_same_weights(full, again);
+    free(ma), free(mb), free(res), free(resolved);
     nn_spec_free(s);
     nn_run_result_free(&a);
     nn_run_result_free(&b);
@@ -523,11 +533,7 @@ START_TEST(test_resume_metrics_without_lr)
     ck_assert_int_eq(rows, 3);
     ck_assert_int_eq(run_in(yaml, part, 1, 2, NULL, &b), 0);
     ck_assert_int_eq(b.epochs_run, 4);
-    size_t la, lb;
-    uint8_t *wa = nn_read_file(path_in(full, "model.nnw"), &la, err, sizeof err);
-    uint8_t *wb = nn_read_file(path_in(part, "model.nnw"), &lb, err, sizeof err);
-    ck_assert_uint_eq(la, lb);
-    ck_assert_mem_eq(wa, wb, la);
+    assert_same_weights(full, part);
     char *m = slurp(path_in(part, "metrics.csv"));
     char *line = strtok(m, "\n");
     ck_assert_str_eq(line, "epoch,loss,accuracy,mse,test_loss,test_accuracy,test_mse,seconds,lr");
@@ -539,7 +545,7 @@ START_TEST(test_resume_metrics_without_lr)
         else ck_assert_msg((float)strtod(lr, NULL) == (float)a.rows[e].train.lr, "epoch %d: %s",
                                 e + 1, line);
     }
-    free(wa), free(wb), free(m);
+    free(m);
     nn_run_result_free(&a);
     nn_run_result_free(&b);
     rm_tmp();

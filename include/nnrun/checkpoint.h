@@ -78,8 +78,9 @@ struct nn_ckpt {
 int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n_err);
 
 /* Decodes a whole file image (versions 1 to 3; version 1 leaves the
- * learning-rate fields 0, versions 1 and 2 have no input scaling): checks the magic, version, sizes and the
- * CRC, inflates the payload into freshly allocated arrays.  max_params bounds
+ * learning-rate fields 0, versions 1 and 2 have no input scaling): checks
+ * the magic, version, sizes and the CRC, inflates the payload into freshly
+ * allocated arrays.  max_params bounds
  * the parameter count (0: no bound beyond the file's own size).  0, or -1
  * with err; nothing stays allocated on failure. */
 int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct nn_ckpt *c,
