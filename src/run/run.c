@@ -366,7 +366,8 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
                 best_epoch = e + 1;
                 wait = 0;
                 memcpy(best_params, g->params, g->n_params * sizeof *g->params);
-                if (o->dir && save_weights(p.best, g, best_params, train, hash, err, n_err)) goto out;
+                if (o->dir && save_weights(p.best, g, best_params, train, hash, err, n_err))
+                    goto out;
             } else if (wait >= es->patience && e > 0) {
                 r->stopped_early = 1;
             }
