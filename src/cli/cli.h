@@ -62,11 +62,13 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
                   struct nn_dataset *test);
 
 /* With data.standardize: gives ds the per-channel scaling training used:
- * the weights file's copy sc when it has one, else (files written before
- * nnrun kept it) recomputed from the training data as cli_load_data does.
- * Without data.standardize ds keeps byte / divide_by.  0, EXIT_RUNTIME (sc
- * is for another channel count) or cli_load_data's status. */
-int cli_input_scaling(const struct nn_spec *s, const struct nn_input_scaling *sc,
+ * the weights file's copy sc when it has one (taken over: sc is left
+ * empty), else, for files written before nnrun kept it, the scaling ds
+ * already has from cli_load_data, or one recomputed from the training data
+ * as cli_load_data does.  Without data.standardize ds keeps byte /
+ * divide_by.  0, EXIT_RUNTIME (sc is for another channel count) or
+ * cli_load_data's status. */
+int cli_input_scaling(const struct nn_spec *s, struct nn_input_scaling *sc,
                       struct nn_dataset *ds);
 
 

@@ -318,36 +318,36 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
     return 0;
 }
 
-int cli_input_scaling(const struct nn_spec *s, const struct nn_input_scaling *sc,
+int cli_input_scaling(const struct nn_spec *s, struct nn_input_scaling *sc,
                       struct nn_dataset *ds)
 {
     if (!s->data.standardize) return 0;
-    if (sc->channels) {
+    float *scale, *shift;
+    if (sc->channels) {   /* the weights file's copy, taken over */
         if (sc->channels != ds->c) {
             fprintf(stderr, "nnrun: error: the weights file's input scaling is for %d channels, "
                     "the images have %d\n", sc->channels, ds->c);
             return EXIT_RUNTIME;
         }
-        const size_t bytes = (size_t)ds->c * sizeof(float);
-        free(ds->scale);
-        free(ds->shift);
-        ds->scale = memcpy(nn_xmalloc(bytes), sc->scale, bytes);
-        ds->shift = memcpy(nn_xmalloc(bytes), sc->shift, bytes);
-        return 0;
-    }
-    struct nn_dataset train = {0}, val = {0}, test = {0};
-    int rc = cli_load_data(s, &train, &val, &test);
-    if (!rc) {
-        NN_ASSERT(train.c == ds->c);
-        free(ds->scale);
-        free(ds->shift);
-        ds->scale = train.scale, ds->shift = train.shift;   /* taken over */
+        scale = sc->scale, shift = sc->shift;
+        *sc = (struct nn_input_scaling){0};
+    } else if (ds->scale) {
+        return 0;   /* scaled by cli_load_data from the same training data */
+    } else {       /* an older file: recomputed from the training data */
+        struct nn_dataset train = {0}, val = {0}, test = {0};
+        int rc = cli_load_data(s, &train, &val, &test);
+        NN_ASSERT(rc || train.c == ds->c);
+        scale = train.scale, shift = train.shift;   /* taken over */
         train.scale = train.shift = NULL;
+        nn_dataset_free(&train);
+        nn_dataset_free(&val);
+        nn_dataset_free(&test);
+        if (rc) return rc;
     }
-    nn_dataset_free(&train);
-    nn_dataset_free(&val);
-    nn_dataset_free(&test);
-    return rc;
+    free(ds->scale);
+    free(ds->shift);
+    ds->scale = scale, ds->shift = shift;
+    return 0;
 }
 
 
