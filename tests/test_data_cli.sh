@@ -4,7 +4,7 @@
 # same result; `nnrun eval RUN_DIR` gives the test numbers training ended
 # with, and `nnrun predict` on the same images (as IDX) the same accuracy,
 # so both use the training set's statistics (kept in the weights file, so
-# predict needs no training data); a bad CSV is named with its line.  Usage: test_data_cli.sh NNRUN SRCDIR
+# neither needs the training data); a bad CSV is named with its line.  Usage: test_data_cli.sh NNRUN SRCDIR
 set -u
 nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 tmp=$(mktemp -d)
@@ -97,9 +97,10 @@ gzip -c test.csv > test.csv.gz
 "$nnrun" predict run1 test.csv.gz --json > predgz.out 2>&1 && [ "$(wc -l < predgz.out)" = 120 ] &&
     ok "predict on a gzipped CSV, --json" || bad "predict on csv.gz: $(head -3 predgz.out)"
 
-# the weights file keeps the input scaling: predict needs no training data;
-# a version 2 file (without it) still predicts the same, recomputing the
-# scaling from the training data, and says so when that data is gone
+# the weights file keeps the input scaling: eval and predict need no
+# training data; a version 2 file (without it) still gives the same,
+# recomputing the scaling from the training data, and says so when that
+# data is gone
 mkdir run1v2 && cp run1/spec.yaml run1v2/ && python3 - <<'PY' || bad "making a version 2 file"
 import struct, zlib
 b = open("run1/model.nnw", "rb").read()
@@ -117,7 +118,13 @@ PY
 "$nnrun" predict run1v2 test-images.idx > predv2.out 2>&1 && cmp -s pred.out predv2.out &&
     ok "a version 2 weights file: predict recomputes the scaling, same lines" ||
     bad "version 2 file: $(diff pred.out predv2.out | head -3)"
+"$nnrun" eval run1v2 --json > evalv2.json 2>&1 && cmp -s eval.json evalv2.json &&
+    ok "a version 2 weights file: eval recomputes the scaling, same numbers" ||
+    bad "eval of a version 2 file: $(cat evalv2.json)"
 mv train.csv train.csv.away
+"$nnrun" eval run1 --json > evalnotrain.json 2>&1 && cmp -s eval.json evalnotrain.json &&
+    ok "eval without the training data: the test set and the file's scaling, same numbers" ||
+    bad "eval without training data: $(cat evalnotrain.json)"
 "$nnrun" predict run1 test-images.idx > prednotrain.out 2>&1 && cmp -s pred.out prednotrain.out &&
     ok "predict without the training data: the weights file's scaling, same lines" ||
     bad "predict without training data: $(diff pred.out prednotrain.out | head -3)"

@@ -61,13 +61,16 @@ int cli_load_model(const struct cli *c, const char *spec_path, struct nn_spec **
 int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
                   struct nn_dataset *test);
 
+/* Only the spec's test set (eval), checked against the model's input; with
+ * no input scaling (see cli_input_scaling).  0, EXIT_RUNTIME or EXIT_USAGE. */
+int cli_load_test(const struct nn_spec *s, struct nn_dataset *test);
+
 /* With data.standardize: gives ds the per-channel scaling training used:
  * the weights file's copy sc when it has one (taken over: sc is left
- * empty), else, for files written before nnrun kept it, the scaling ds
- * already has from cli_load_data, or one recomputed from the training data
- * as cli_load_data does.  Without data.standardize ds keeps byte /
- * divide_by.  0, EXIT_RUNTIME (sc is for another channel count) or
- * cli_load_data's status. */
+ * empty), else, for files written before nnrun kept it, one recomputed
+ * from the training data as cli_load_data does.  Without data.standardize
+ * ds keeps byte / divide_by.  0, EXIT_RUNTIME (sc is for another channel
+ * count) or cli_load_data's status. */
 int cli_input_scaling(const struct nn_spec *s, struct nn_input_scaling *sc,
                       struct nn_dataset *ds);
 

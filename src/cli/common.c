@@ -213,54 +213,47 @@ int cli_load_model(const struct cli *c, const char *path, struct nn_spec **spec,
     return *spec ? 0 : EXIT_USAGE;
 }
 
-/* The training and test sets the spec names, as files (IDX or CSV);
- * paths[0], paths[1] get the training and test images' file names. */
-static int load_sets(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *test,
-                     char paths[2][1024])
+/* One of the spec's data sets (test: the test set, else the training set),
+ * from its files (IDX or CSV); path gets the images' file name. */
+static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds, char path[1024])
 {
     char err[2048];
     const struct nn_data_spec *d = &s->data;
+    int bad;
     if (d->format == NN_DATA_CSV) {
         const int *shape = d->image_shape[0] ? d->image_shape : s->input;
-        snprintf(paths[0], 1024, "%s", d->train);
-        snprintf(paths[1], 1024, "%s", d->test);
-        if (nn_csv_load(train, d->train, d->label_column, d->header, shape[0], shape[1],
-                        shape[2], d->classes, err, sizeof err)) {
-            fprintf(stderr, "nnrun: error: %s\n", err);
-            return EXIT_RUNTIME;
-        }
-        if (nn_csv_load(test, d->test, d->label_column, d->header, shape[0], shape[1],
-                        shape[2], d->classes, err, sizeof err)) {
-            fprintf(stderr, "nnrun: error: %s\n", err);
-            nn_dataset_free(train);
-            return EXIT_RUNTIME;
-        }
-        return 0;
-    }
-    struct nn_data_paths p;
-    if (d->dataset) {
-        if (nn_fashion_mnist_find(&p, err, sizeof err)) {
-            fprintf(stderr, "nnrun: error: %s\n", err);
-            return EXIT_RUNTIME;
-        }
+        snprintf(path, 1024, "%s", test ? d->test : d->train);
+        bad = nn_csv_load(ds, path, d->label_column, d->header, shape[0], shape[1], shape[2],
+                          d->classes, err, sizeof err);
     } else {
-        snprintf(p.train_images, sizeof p.train_images, "%s", d->train_images);
-        snprintf(p.train_labels, sizeof p.train_labels, "%s", d->train_labels);
-        snprintf(p.test_images, sizeof p.test_images, "%s", d->test_images);
-        snprintf(p.test_labels, sizeof p.test_labels, "%s", d->test_labels);
+        struct nn_data_paths p;
+        if (!d->dataset) {
+            snprintf(p.train_images, sizeof p.train_images, "%s", d->train_images);
+            snprintf(p.train_labels, sizeof p.train_labels, "%s", d->train_labels);
+            snprintf(p.test_images, sizeof p.test_images, "%s", d->test_images);
+            snprintf(p.test_labels, sizeof p.test_labels, "%s", d->test_labels);
+        } else if (nn_fashion_mnist_find(&p, err, sizeof err)) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            return EXIT_RUNTIME;
+        }
+        snprintf(path, 1024, "%s", test ? p.test_images : p.train_images);
+        bad = nn_dataset_load(ds, path, test ? p.test_labels : p.train_labels, d->classes, err,
+                              sizeof err);
     }
-    snprintf(paths[0], 1024, "%s", p.train_images);
-    snprintf(paths[1], 1024, "%s", p.test_images);
-    if (nn_dataset_load(train, p.train_images, p.train_labels, d->classes, err, sizeof err)) {
+    if (bad) {
         fprintf(stderr, "nnrun: error: %s\n", err);
-        return EXIT_RUNTIME;
-    }
-    if (nn_dataset_load(test, p.test_images, p.test_labels, d->classes, err, sizeof err)) {
-        fprintf(stderr, "nnrun: error: %s\n", err);
-        nn_dataset_free(train);
         return EXIT_RUNTIME;
     }
     return 0;
+}
+
+static void check_input_shape(const struct nn_spec *s, const struct nn_dataset *ds,
+                              const char *path, struct nn_diag *d)
+{
+    if (ds->h != s->input[0] || ds->w != s->input[1] || ds->c != s->input[2])
+        nn_diag_error(d, s->input_mark, "model input [%d, %d, %d] does not match the images of "
+                      "%s, which are [%d, %d, %d]", s->input[0], s->input[1], s->input[2],
+                      path, ds->h, ds->w, ds->c);
 }
 
 int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
@@ -268,17 +261,18 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
 {
     char paths[2][1024];
     memset(val, 0, sizeof *val);
-    int rc = load_sets(s, train, test, paths);
+    int rc = load_set(s, 0, train, paths[0]);
     if (rc) return rc;
+    if ((rc = load_set(s, 1, test, paths[1]))) {
+        nn_dataset_free(train);
+        return rc;
+    }
     nn_dataset_truncate(train, (size_t)s->data.train_samples);
     nn_dataset_truncate(test, (size_t)s->data.test_samples);
     struct nn_diag d;
     nn_diag_init(&d, s->path);
-    if (train->h != s->input[0] || train->w != s->input[1] || train->c != s->input[2])
-        nn_diag_error(&d, s->input_mark, "model input [%d, %d, %d] does not match the images of "
-                      "%s, which are [%d, %d, %d]", s->input[0], s->input[1], s->input[2],
-                      paths[0], train->h, train->w, train->c);
-    else if (test->h != train->h || test->w != train->w || test->c != train->c)
+    check_input_shape(s, train, paths[0], &d);
+    if (!d.n_errors && (test->h != train->h || test->w != train->w || test->c != train->c))
         nn_diag_error(&d, s->input_mark, "test images %s are [%d, %d, %d], training images "
                       "[%d, %d, %d]", paths[1], test->h, test->w, test->c, train->h,
                       train->w, train->c);
@@ -318,6 +312,25 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
     return 0;
 }
 
+int cli_load_test(const struct nn_spec *s, struct nn_dataset *test)
+{
+    char path[1024];
+    int rc = load_set(s, 1, test, path);
+    if (rc) return rc;
+    nn_dataset_truncate(test, (size_t)s->data.test_samples);
+    struct nn_diag d;
+    nn_diag_init(&d, s->path);
+    check_input_shape(s, test, path, &d);
+    int bad = d.n_errors;
+    nn_diag_print(&d, stderr);
+    nn_diag_free(&d);
+    if (bad) {
+        nn_dataset_free(test);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 int cli_input_scaling(const struct nn_spec *s, struct nn_input_scaling *sc,
                       struct nn_dataset *ds)
 {
@@ -331,9 +344,7 @@ int cli_input_scaling(const struct nn_spec *s, struct nn_input_scaling *sc,
         }
         scale = sc->scale, shift = sc->shift;
         *sc = (struct nn_input_scaling){0};
-    } else if (ds->scale) {
-        return 0;   /* scaled by cli_load_data from the same training data */
-    } else {       /* an older file: recomputed from the training data */
+    } else {   /* an older file: recomputed from the training data */
         struct nn_dataset train = {0}, val = {0}, test = {0};
         int rc = cli_load_data(s, &train, &val, &test);
         NN_ASSERT(rc || train.c == ds->c);

@@ -69,10 +69,8 @@ int cmd_eval(int argc, char **argv, int first)
     struct nn_input_scaling sc;
     int rc = load_trained(&c, c.pos[0], &s, &g, &pool, &sc);
     if (rc) return rc;
-    struct nn_dataset train = {0}, val = {0}, test = {0};
-    rc = cli_load_data(s, &train, &val, &test);
-    nn_dataset_free(&train);
-    nn_dataset_free(&val);
+    struct nn_dataset test = {0};
+    rc = cli_load_test(s, &test);
     if (!rc) rc = cli_input_scaling(s, &sc, &test);   /* the weights file's numbers */
     if (rc) goto out;
     const int C = g.nodes[g.output].c;
