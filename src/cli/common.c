@@ -222,8 +222,9 @@ static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds, ch
     int bad;
     if (d->format == NN_DATA_CSV) {
         const int *shape = d->image_shape[0] ? d->image_shape : s->input;
-        snprintf(path, 1024, "%s", test ? d->test : d->train);
-        bad = nn_csv_load(ds, path, d->label_column, d->header, shape[0], shape[1], shape[2],
+        const char *file = test ? d->test : d->train;
+        snprintf(path, 1024, "%s", file);
+        bad = nn_csv_load(ds, file, d->label_column, d->header, shape[0], shape[1], shape[2],
                           d->classes, err, sizeof err);
     } else {
         struct nn_data_paths p;
