@@ -578,7 +578,8 @@ struct nn_ynode *nn_yaml_parse_string(const char *text, size_t len, struct nn_di
         nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot initialize the YAML parser");
         return NULL;
     }
-    yaml_parser_set_encoding(&b.parser, YAML_UTF8_ENCODING);
+    /* libyaml finds UTF-8 (check_text refused the UTF-16 and UTF-32 marks) and
+     * skips a UTF-8 byte order mark at the start, as check_text does */
     yaml_parser_set_input_string(&b.parser, b.text, len);
     struct nn_ynode *root = parse(&b);
     yaml_parser_delete(&b.parser);
