@@ -235,6 +235,13 @@ START_TEST(test_encoding_positions)
     /* an escaped NUL is not cut off silently */
     EXPECT_FIRST("name: x\nseed: 1\nmodel: \"a\\0b\"\n",
                  "t.yaml:3:8: error: the text holds a NUL character (\\0)");
+    /* nor the characters refused in the file, written as escapes */
+    EXPECT_FIRST("name: x\nseed: 1\nmodel: \"a\\Lb\"\n",
+                 "t.yaml:3:8: error: the text holds U+2028, a control character, line break or "
+                 "byte order mark that a spec may not hold, even as an escape");
+    EXPECT_FIRST("name: \"\\x85\"\n", "t.yaml:1:7: error: the text holds U+0085");
+    EXPECT_FIRST("name: \"\\x9b\"\n", "t.yaml:1:7: error: the text holds U+009B");
+    EXPECT_FIRST("name: \"a\\uFEFF\"\n", "t.yaml:1:7: error: the text holds U+FEFF");
     /* a UTF-8 byte order mark at the start is fine, and not counted as a column */
     uint64_t h1 = 0, h2 = 0;
     ck_assert_str_eq(errors_n(SPEC, strlen(SPEC), &h1), "");

@@ -407,14 +407,32 @@ static void check_tag(struct builder *b, const yaml_event_t *ev, struct nn_ynode
 
 /* ---- the builder ----------------------------------------------------------------- */
 
-/* a scalar's text; a NUL written as an escape ("\0") is refused, not cut */
+/* A scalar's text.  Refused, not cut or passed on: a NUL written as an
+ * escape ("\0"), and the characters check_text refuses in the file written
+ * as escapes ("\L", "\x85", "\uFEFF"), which a resolved spec could not hold
+ * as they are; C0 controls are written back as escapes. */
 static char *scalar_text(struct builder *b, const yaml_event_t *ev)
 {
-    const char *v = (const char *)ev->data.scalar.value;
-    if (strlen(v) != ev->data.scalar.length)
+    const unsigned char *v = ev->data.scalar.value;
+    const size_t len = ev->data.scalar.length;
+    if (strlen((const char *)v) != len)
         refuse(b, mark_of(ev->start_mark), "the text holds a NUL character (\\0); nnrun cannot "
                "keep it");
-    return nn_xstrdup(v);
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        const char *why;
+        size_t w = utf8_char(v + i, len - i, &cp, &why);
+        if (!w) break;   /* libyaml gives UTF-8 */
+        if ((cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF ||
+            cp == 0xFFFE || cp == 0xFFFF) {
+            refuse(b, mark_of(ev->start_mark), "the text holds U+%04X, a control character, "
+                   "line break or byte order mark that a spec may not hold, even as an escape",
+                   cp);
+            break;
+        }
+        i += w;
+    }
+    return nn_xstrdup((const char *)v);
 }
 
 /* Builds the node that starts with event ev (already consumed).  NULL only
