@@ -221,6 +221,7 @@ int nn_spec_override(struct nn_ynode *root, const char *text, int index, struct 
             memset(node, 0, sizeof *node);
             node->kind = NN_Y_MAP;
             node->mark = old->mark;
+            node->mark.override = index;   /* the mapping is the override's doing */
             map_add(node, "name", old, old->mark);
         }
         int i = 0;
