@@ -325,6 +325,9 @@ START_TEST(test_set_errors_named)
                            "U+0001 is not allowed"},
         {"name=x\n  b: [1", "--set name=x\\n  b: [1: error: the value is not valid YAML (line "
                             "2, column 4)"},
+        {"name=# x", "--set name=# x: error: the value is empty (a comment only)"},
+        {"name=a\n---\nb", "--set name=a\\n---\\nb: error: the value (line 2, column 1) holds a "
+                           "second YAML document; a value is one"},
         /* !!str honoured in a value too */
         {"train.epochs=!!str 3", "--set train.epochs=!!str 3: error: train: 'epochs' must be an "
                                  "integer, found the text '3' (tagged !!str)"},

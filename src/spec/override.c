@@ -145,7 +145,11 @@ static void value_errors(struct nn_diag *d, struct nn_mark m, const struct nn_di
             const char *body = strstr(msg, ": error: ");
             if (body) msg = body + 9;
         }
-        if (!strncmp(msg, "invalid YAML: ", 14))
+        if (!strcmp(msg, "the spec is empty"))
+            nn_diag_error(d, m, "the value is empty (a comment only); write '' for empty text");
+        else if (!strncmp(msg, "a spec holds one YAML document", 30))
+            nn_diag_error(d, m, "the value%s holds a second YAML document; a value is one", where);
+        else if (!strncmp(msg, "invalid YAML: ", 14))
             nn_diag_error(d, m, "the value is not valid YAML%s: %s", where, msg + 14);
         else
             nn_diag_error(d, m, "the value%s: %s", where, msg);

@@ -37,7 +37,7 @@ static void escape(char *out, size_t n, const char *s)
 
 void nn_diag_error(struct nn_diag *d, struct nn_mark mark, const char *fmt, ...)
 {
-    char body[1024], line[1800];
+    char body[1024], line[2400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(body, sizeof body, fmt, ap);
@@ -45,7 +45,7 @@ void nn_diag_error(struct nn_diag *d, struct nn_mark mark, const char *fmt, ...)
     const char *file = d->file ? d->file : "<spec>";
     if (mark.override > 0 && mark.override <= d->n_overrides) {
         /* the override's text as given, but one printable line */
-        char ov[400];
+        char ov[1200];
         escape(ov, sizeof ov, d->overrides[mark.override - 1]);
         if (mark.line > 0)   /* a place in the file that the override changed */
             snprintf(line, sizeof line, "--set %s: error: %s (at %s:%d:%d)", ov, body, file,
