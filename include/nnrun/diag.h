@@ -13,7 +13,9 @@
 
 /* A position in a spec file, 1-based; line 0 means "no position".  A value
  * that came from the command line has override = k (the k-th --set, from 1):
- * its errors name the override instead of a file position. */
+ * its errors name the override instead of a file position (and add the
+ * position when there is one: a layer of the file that the override
+ * changed). */
 struct nn_mark {
     int line, col;
     int override;

@@ -1,8 +1,9 @@
 /* spec.h - the model spec: a YAML file parsed into a tree that keeps every
  * value's position, then validated against tables into struct nn_spec.
  *
- * Stage 1 (src/spec/yaml.c): libyaml events -> struct nn_ynode tree.  Duplicate
- * keys, anchors/aliases and non-scalar keys are refused here.
+ * Stage 1 (src/spec/yaml.c): libyaml events -> struct nn_ynode tree.  Encoding
+ * errors, duplicate keys, anchors/aliases, tags and non-scalar keys are
+ * refused here.
  * Stage 2 (src/spec/validate.c): tree -> struct nn_spec, every key checked
  * against a table {key, type, bounds, default, choices}; errors are collected
  * in a struct nn_diag with file:line:column, what was found and what is
@@ -24,16 +25,20 @@ struct nn_ynode {
     enum nn_ynode_kind kind;
     struct nn_mark mark;        /* where the value starts */
     char *str;                  /* scalar text (NN_Y_SCALAR) */
-    int quoted;                 /* scalar was quoted: never a number or bool */
+    int quoted;                 /* never a number or bool: 1 quoted (or a block
+                                   scalar), 2 plain but tagged !!str */
     int n;                      /* items (SEQ) or pairs (MAP) */
     struct nn_ynode **items;    /* SEQ items, or MAP values */
     char **keys;                /* MAP keys */
     struct nn_mark *key_marks;  /* MAP key positions */
 };
 
-/* Parses a whole YAML document.  Returns NULL (errors in d) on a syntax error,
- * a duplicate key, an alias, a non-scalar key, more than NN_YAML_MAX_NODES
- * nodes or nesting deeper than NN_YAML_MAX_DEPTH. */
+/* Parses a whole YAML document (UTF-8).  Returns NULL (errors in d, each at
+ * its own line and column) on text that is not UTF-8 or holds control
+ * characters, a syntax error, a duplicate key, an anchor or alias anywhere,
+ * a tag other than the core schema's where it says what the text means
+ * anyway (!!str makes a scalar text), a non-scalar key, more than
+ * NN_YAML_MAX_NODES nodes or nesting deeper than NN_YAML_MAX_DEPTH. */
 #define NN_YAML_MAX_NODES 100000
 #define NN_YAML_MAX_DEPTH 64
 struct nn_ynode *nn_yaml_parse_file(const char *path, struct nn_diag *d);
@@ -213,6 +218,25 @@ struct nn_spec {
     struct nn_train_spec train;
     struct nn_mark batch_mark, loss_mark;
 };
+
+/* The key path of `--set KEY=VALUE` and of a sweep's keys (one grammar for
+ * both): segments joined by single dots, each either
+ *   a key: a letter or '_', then letters, digits, '_' or '-' (train, beta_1), or
+ *   a list index: decimal digits without sign, space or leading zero (0, 3, 12),
+ * at most NN_PATH_MAX_SEGMENTS of them.  Empty segments (a.b..c, .a, a.),
+ * signs, spaces and other characters are refused. */
+#define NN_PATH_MAX_SEGMENTS 64
+struct nn_path {
+    int n;                              /* segments */
+    int start[NN_PATH_MAX_SEGMENTS];    /* offset of each in the text */
+    int len[NN_PATH_MAX_SEGMENTS];
+    int index[NN_PATH_MAX_SEGMENTS];    /* a list index (INT_MAX when larger), or -1: a key */
+};
+/* Parses the len bytes of text as a key path into p.  Returns 0, or -1 with
+ * what is wrong in why (a phrase such as "'+1' is not a list index: ...").
+ * src/spec/override.c; sweep keys go through it too. */
+int nn_spec_path_parse(const char *text, size_t len, struct nn_path *p, char *why,
+                       size_t n_why);
 
 /* Applies `--set KEY=VALUE` (the index-th override, from 1) to a parsed
  * tree before validation; see src/spec/override.c.  Returns 0 or -1. */

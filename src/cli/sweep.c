@@ -270,8 +270,11 @@ static int get_bool(struct nn_diag *d, const struct nn_ynode *n, const char *wha
 static int get_key(struct nn_diag *d, const struct nn_ynode *map, int i)
 {
     const char *k = map->keys[i];
-    if (!*k || strchr(k, '=') || k[0] == '.' || k[strlen(k) - 1] == '.' || strstr(k, "..")) {
-        nn_diag_error(d, map->key_marks[i], "'%s' is not a key path such as train.batch_size", k);
+    struct nn_path p;
+    char why[256];
+    if (nn_spec_path_parse(k, strlen(k), &p, why, sizeof why)) {   /* --set's grammar */
+        nn_diag_error(d, map->key_marks[i], "'%.200s' is not a key path such as "
+                      "train.batch_size: %s", k, why);
         return -1;
     }
     return 0;

@@ -38,7 +38,8 @@ static const char *describe(const struct nn_ynode *n)
     static char buf[128];
     if (n->kind == NN_Y_MAP) return "a mapping";
     if (n->kind == NN_Y_SEQ) return "a list";
-    if (n->quoted) snprintf(buf, sizeof buf, "the quoted text \"%.80s\"", n->str);
+    if (n->quoted == 2) snprintf(buf, sizeof buf, "the text '%.80s' (tagged !!str)", n->str);
+    else if (n->quoted) snprintf(buf, sizeof buf, "the quoted text \"%.80s\"", n->str);
     else snprintf(buf, sizeof buf, "'%.80s'", n->str);
     return buf;
 }
@@ -887,6 +888,7 @@ static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn
         if (k < 0) errors++;
         else L->activation = k;
         L->act_mark = act->mark;
+        if (!L->act_mark.override) L->act_mark.override = item->mark.override;   /* --set */
     }
     if (ops == &nn_layer_activation) {
         struct nn_activation_args *aa = L->args;

@@ -22,17 +22,37 @@ void nn_diag_free(struct nn_diag *d)
     d->n_errors = d->cap = 0;
 }
 
+/* s with control characters escaped (\n, \xNN), cut to fit n */
+static void escape(char *out, size_t n, const char *s)
+{
+    size_t k = 0;
+    for (; *s && k + 5 < n; s++) {
+        const unsigned char c = (unsigned char)*s;
+        if (c == '\n') k += (size_t)snprintf(out + k, n - k, "\\n");
+        else if (c < 0x20 || c == 0x7f) k += (size_t)snprintf(out + k, n - k, "\\x%02x", c);
+        else out[k++] = (char)c;
+    }
+    out[k] = '\0';
+}
+
 void nn_diag_error(struct nn_diag *d, struct nn_mark mark, const char *fmt, ...)
 {
-    char body[1024], line[1400];
+    char body[1024], line[2400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
     const char *file = d->file ? d->file : "<spec>";
-    if (mark.override > 0 && mark.override <= d->n_overrides)
-        snprintf(line, sizeof line, "--set %s: error: %s", d->overrides[mark.override - 1], body);
-    else if (mark.line > 0)
+    if (mark.override > 0 && mark.override <= d->n_overrides) {
+        /* the override's text as given, but one printable line */
+        char ov[1200];
+        escape(ov, sizeof ov, d->overrides[mark.override - 1]);
+        if (mark.line > 0)   /* a place in the file that the override changed */
+            snprintf(line, sizeof line, "--set %s: error: %s (at %s:%d:%d)", ov, body, file,
+                     mark.line, mark.col);
+        else
+            snprintf(line, sizeof line, "--set %s: error: %s", ov, body);
+    } else if (mark.line > 0)
         snprintf(line, sizeof line, "%s:%d:%d: error: %s", file, mark.line, mark.col, body);
     else
         snprintf(line, sizeof line, "%s: error: %s", file, body);
