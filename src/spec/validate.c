@@ -82,6 +82,9 @@ static int scalar_double(const struct nn_ynode *n, double *out)
     errno = 0;
     double v = strtod(n->str, &end);
     if (*end || end == n->str || (errno != ERANGE && !isfinite(v))) return -1;
+    /* an underflow (1e-400) gives 0 or a denormal double: kept non-zero, so that it is
+       refused as too small rather than taken as 0 */
+    if (errno == ERANGE && fabs(v) < 1) v = v == 0 ? copysign(DBL_TRUE_MIN, v) : v;
     *out = v;
     return 0;
 }
