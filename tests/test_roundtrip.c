@@ -727,6 +727,10 @@ START_TEST(test_override_on_both_spellings)
         {"train.lr_schedule.step_size=7", "step_size: 7,"},
         {"train.optimizer.name=adamw", "{name: adamw, learning_rate: 0.00999999978,"},
         {"train.optimizer=sgd", "{name: sgd, learning_rate: 0.00999999978, momentum: 0.0"},
+        /* the layer-like path, on either spelling */
+        {"train.optimizer.adam.beta_1=0.5", "beta_1: 0.5,"},
+        {"train.optimizer.adam.learning_rate=0.25", "learning_rate: 0.25,"},
+        {"train.lr_schedule.step.gamma=0.5", "step_size: 3, gamma: 0.5}"},
     };
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         char *first = NULL;
@@ -739,10 +743,22 @@ START_TEST(test_override_on_both_spellings)
         }
         free(first);
     }
-    /* the layer-like path itself works too */
-    char *e = resolved(specs[1], "train.optimizer.adam.learning_rate=0.25");
-    ck_assert_ptr_nonnull(strstr(e, "learning_rate: 0.25,"));
-    free(e);
+    /* arguments of another kind than the spec's: refused, naming the override */
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        struct nn_diag d;
+        nn_diag_init(&d, "t.yaml");
+        const char *set[] = {"train.optimizer.sgd.momentum=0.5"};
+        d.overrides = set;
+        d.n_overrides = 1;
+        struct nn_ynode *root = nn_yaml_parse_string(specs[i], strlen(specs[i]), &d);
+        ck_assert_int_eq(nn_spec_override(root, set[0], 1, &d), 0);
+        ck_assert_ptr_null(nn_spec_from_tree(root, "t.yaml", &d));
+        ck_assert_msg(d.n_errors >= 1 && !strncmp(d.msgs[0], "--set train.optimizer.sgd.momentum"
+                                                  "=0.5: error: optimizer: ", 55),
+                      "spec %zu: %s", i, d.n_errors ? d.msgs[0] : "accepted");
+        nn_ynode_free(root);
+        nn_diag_free(&d);
+    }
 }
 END_TEST
 

@@ -35,13 +35,39 @@ const char *const nn_metric_names[NN_METRIC_COUNT] = {"accuracy", "mse", "loss"}
 
 /* ---- scalar conversion -------------------------------------------------- */
 
+/* s for a message, on one line: controls, line breaks and bytes that are not
+ * UTF-8 as \xNN or \uNNNN, at most about max bytes, never cutting a character. */
+static const char *shown(char *buf, size_t size, const char *s, size_t max)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 8 < size;) {
+        if (o >= max) {
+            memcpy(buf + o, "...", 4);
+            return buf;
+        }
+        long cp;
+        int len = nn_spec_utf8_char(p, &cp);
+        if (!len || (cp <= 0xff && nn_spec_forbidden_char(cp)))
+            o += (size_t)snprintf(buf + o, size - o, "\\x%02x", len ? (unsigned)cp : *p);
+        else if (nn_spec_forbidden_char(cp))
+            o += (size_t)snprintf(buf + o, size - o, "\\u%04lx", cp);
+        else
+            memcpy(buf + o, p, (size_t)len), o += (size_t)len;
+        p += len ? len : 1;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 static const char *describe(const struct nn_ynode *n)
 {
-    static char buf[128];
+    static char buf[160];
+    char t[128];
     if (n->kind == NN_Y_MAP) return "a mapping";
     if (n->kind == NN_Y_SEQ) return "a list";
-    if (n->quoted) snprintf(buf, sizeof buf, "the quoted text \"%.80s\"", n->str);
-    else snprintf(buf, sizeof buf, "'%.80s'", n->str);
+    shown(t, sizeof t, n->str, 80);
+    if (n->quoted) snprintf(buf, sizeof buf, "the quoted text \"%s\"", t);
+    else snprintf(buf, sizeof buf, "'%s'", t);
     return buf;
 }
 
@@ -105,14 +131,15 @@ static int scalar_bool(const struct nn_ynode *n, int *out)
 static void bad_choice(struct nn_diag *d, struct nn_mark m, const char *what,
                        const char *found, const char *const *choices, int n)
 {
-    char list[1024];
+    char list[1024], f[128];
     nn_join(list, sizeof list, choices, n);
     const char *s = nn_suggest(found, choices, n);
+    shown(f, sizeof f, found, 80);
     if (s)
         nn_diag_error(d, m, "unknown %s '%s'; expected one of: %s (did you mean '%s'?)", what,
-                      found, list, s);
+                      f, list, s);
     else
-        nn_diag_error(d, m, "unknown %s '%s'; expected one of: %s", what, found, list);
+        nn_diag_error(d, m, "unknown %s '%s'; expected one of: %s", what, f, list);
 }
 
 static int find_choice(const char *s, const char *const *choices, int n)
@@ -705,7 +732,9 @@ void nn_optim_defaults(struct nn_optim_spec *o, enum nn_optim_kind kind)
  * Pairs beside the kind key are refused, except the ones --set added
  * (their marks name the override): `--set train.optimizer.learning_rate=0.1`
  * changes the argument inside {adam: {...}}, and `--set
- * train.optimizer.name=sgd` the kind, as in the flat spelling.
+ * train.optimizer.name=sgd` the kind, as in the flat spelling.  The other way
+ * round, `--set train.optimizer.adam.beta_1=0.5` on {name: adam, ...} changes
+ * that argument (and is refused when the spec's optimizer is not adam).
  * Returns 1 with the view in flat, 0 when n is not in that spelling (a name, or
  * a map with name:), -1 on an error (reported). */
 struct flat_view {
@@ -770,9 +799,34 @@ static int flat_named(struct nn_diag *d, const struct nn_ynode *n, const char *w
                               "'name' does not go inside its arguments", what, n->keys[k]);
         return -1;
     }
+    int name_at = -1;
+    for (int i = 0; i < n->n; i++)
+        if (!strcmp(n->keys[i], "name")) name_at = i;
+    f->map.kind = NN_Y_MAP;
+    f->map.mark = n->mark;
+    f->name.kind = NN_Y_SCALAR;
+    f->name.mark = n->key_marks[k];
+    f->name.str = n->keys[k];
+    if (n->key_marks[k].override && name && !n->key_marks[name_at].override) {
+        /* the flat spelling in the file, `--set train.optimizer.adam.beta_1=0.5`: the
+           override's arguments replace the file's, for the same kind only */
+        if (name->kind != NN_Y_SCALAR || strcmp(name->str, n->keys[k])) {
+            nn_diag_error(d, n->key_marks[k], "%s: '%s.*' sets arguments of %s, but the spec's "
+                          "%s is %s (to change it, set '%s' itself or its 'name')", what,
+                          n->keys[k], n->keys[k], what, describe(name), what);
+            return -1;
+        }
+        flat_add(&f->map, "name", (struct nn_ynode *)name, n->key_marks[name_at]);
+        for (int i = 0; i < n->n; i++)
+            if (i != k && i != name_at && !nn_ymap_get(args, n->keys[i]))
+                flat_add(&f->map, n->keys[i], n->items[i], n->key_marks[i]);
+        for (int i = 0; args && i < args->n; i++)
+            flat_add(&f->map, args->keys[i], args->items[i], args->key_marks[i]);
+        return 1;
+    }
     for (int i = 0; i < n->n; i++) {
         if (i == k || n->key_marks[i].override) continue;
-        if (!strcmp(n->keys[i], "name"))
+        if (i == name_at)
             nn_diag_error(d, n->key_marks[i], "%s: give the kind as 'name: %s' or as the key "
                           "'%s: {...}', not both", what, n->keys[k], n->keys[k]);
         else
@@ -781,18 +835,13 @@ static int flat_named(struct nn_diag *d, const struct nn_ynode *n, const char *w
         return -1;
     }
     /* the view: name, the arguments bar those an override replaces, the overrides */
-    f->map.kind = NN_Y_MAP;
-    f->map.mark = n->mark;
-    f->name.kind = NN_Y_SCALAR;
-    f->name.mark = n->key_marks[k];
-    f->name.str = n->keys[k];
-    if (name) flat_add(&f->map, "name", (struct nn_ynode *)name, n->mark);
+    if (name) flat_add(&f->map, "name", (struct nn_ynode *)name, n->key_marks[name_at]);
     else flat_add(&f->map, "name", &f->name, n->key_marks[k]);
     for (int i = 0; args && i < args->n; i++)
         if (!nn_ymap_get(n, args->keys[i]))
             flat_add(&f->map, args->keys[i], args->items[i], args->key_marks[i]);
     for (int i = 0; i < n->n; i++)
-        if (i != k && strcmp(n->keys[i], "name"))
+        if (i != k && i != name_at)
             flat_add(&f->map, n->keys[i], n->items[i], n->key_marks[i]);
     return 1;
 }
