@@ -453,6 +453,7 @@ static void set_default(const struct nn_arg_desc *a, void *base)
 struct extra_keys {
     const char *const *keys;
     int n;
+    int unlisted;   /* 1: not offered in "expected one of" (the view of flat_named) */
 };
 
 /* Checks map against table: unknown keys, types, bounds, required keys.
@@ -478,7 +479,8 @@ static int parse_table(struct nn_diag *d, const struct nn_ynode *map, const char
             const char *names[64];
             int n = 0;
             for (int j = 0; j < n_table && n < 64; j++) names[n++] = table[j].key;
-            for (int j = 0; j < extra.n && n < 64; j++) names[n++] = extra.keys[j];
+            for (int j = 0; j < extra.n && n < 64 && !extra.unlisted; j++)
+                names[n++] = extra.keys[j];
             char what[160];
             snprintf(what, sizeof what, "key for %s", ctx);
             bad_choice(d, map->key_marks[i], what, key, names, n);
@@ -581,7 +583,7 @@ static void parse_data(struct nn_diag *d, const struct nn_ynode *n, struct nn_sp
     struct nn_data_spec *v = &s->data;
     static const char *const data_extra[] = {"augment", "image_shape"};
     parse_table(d, n, "data", nn_spec_data_keys, nn_spec_n_data_keys, v,
-                (struct extra_keys){data_extra, NCHOICES(data_extra)});
+                (struct extra_keys){data_extra, NCHOICES(data_extra), 0});
     const struct nn_ynode *au = nn_ymap_get(n, "augment");
     parse_table(d, au && !is_null(au) ? au : NULL, "augment", nn_spec_augment_keys,
                 nn_spec_n_augment_keys, &v->augment, (struct extra_keys){0});
@@ -847,7 +849,7 @@ static int flat_named(struct nn_diag *d, const struct nn_ynode *n, const char *w
 }
 
 static void parse_optimizer_flat(struct nn_diag *d, const struct nn_ynode *n,
-                                 struct nn_spec *s);
+                                 struct nn_spec *s, int view);
 
 static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
 {
@@ -859,14 +861,15 @@ static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct 
                                 "{learning_rate: 0.001}", &f);
     if (flat < 0) return;
     if (flat) {
-        parse_optimizer_flat(d, &f.map, s);
+        parse_optimizer_flat(d, &f.map, s, 1);
         flat_free(&f);
         return;
     }
-    parse_optimizer_flat(d, n, s);
+    parse_optimizer_flat(d, n, s, 0);
 }
 
-static void parse_optimizer_flat(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
+static void parse_optimizer_flat(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s,
+                                 int view)
 {
     struct nn_optim_spec *o = &s->train.optim;
     const struct nn_ynode *name = n;
@@ -895,7 +898,7 @@ static void parse_optimizer_flat(struct nn_diag *d, const struct nn_ynode *n, st
         char ctx[64];
         snprintf(ctx, sizeof ctx, "optimizer %s", nn_optim_names[k]);
         parse_table(d, n, ctx, nn_spec_optim_tables[k].keys, nn_spec_optim_tables[k].n, o,
-                    (struct extra_keys){extra, 1});
+                    (struct extra_keys){extra, 1, view});
         o->kind = (enum nn_optim_kind)k;
         const struct nn_ynode *gc = nn_ymap_get(n, "global_clipnorm");
         if (o->clipnorm > 0 && o->global_clipnorm > 0)   /* Keras refuses both too */
@@ -957,7 +960,7 @@ const struct nn_spec_table nn_spec_lr_tables[NN_LR_COUNT] = {
 };
 
 static void parse_lr_schedule_flat(struct nn_diag *d, const struct nn_ynode *n,
-                                   struct nn_spec *s);
+                                   struct nn_spec *s, int view);
 
 static void parse_lr_schedule(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
 {
@@ -970,15 +973,15 @@ static void parse_lr_schedule(struct nn_diag *d, const struct nn_ynode *n, struc
                                 "{step_size: 10}", &f);
     if (flat < 0) return;
     if (flat) {
-        parse_lr_schedule_flat(d, &f.map, s);
+        parse_lr_schedule_flat(d, &f.map, s, 1);
         flat_free(&f);
         return;
     }
-    parse_lr_schedule_flat(d, n, s);
+    parse_lr_schedule_flat(d, n, s, 0);
 }
 
 static void parse_lr_schedule_flat(struct nn_diag *d, const struct nn_ynode *n,
-                                   struct nn_spec *s)
+                                   struct nn_spec *s, int view)
 {
     struct nn_lr_schedule_spec *ls = &s->train.lr_schedule;
     char list[256];
@@ -1007,7 +1010,7 @@ static void parse_lr_schedule_flat(struct nn_diag *d, const struct nn_ynode *n,
     snprintf(ctx, sizeof ctx, "lr_schedule %s", nn_lr_names[k]);
     static const char *const extra[] = {"name"};
     if (n->kind == NN_Y_MAP) {
-        parse_table(d, n, ctx, tb->keys, tb->n, ls, (struct extra_keys){extra, 1});
+        parse_table(d, n, ctx, tb->keys, tb->n, ls, (struct extra_keys){extra, 1, view});
     } else {
         for (int i = 0; i < tb->n; i++) {
             set_default(&tb->keys[i], ls);
@@ -1042,7 +1045,7 @@ static void parse_train(struct nn_diag *d, const struct nn_ynode *n, struct nn_s
 {
     struct nn_train_spec *t = &s->train;
     parse_table(d, n, "train", nn_spec_train_keys, nn_spec_n_train_keys, t,
-                (struct extra_keys){train_extra, NCHOICES(train_extra)});
+                (struct extra_keys){train_extra, NCHOICES(train_extra), 0});
     const struct nn_ynode *loss = nn_ymap_get(n, "loss");
     const struct nn_ynode *bs = nn_ymap_get(n, "batch_size");
     s->batch_mark = bs ? bs->mark : (n ? n->mark : (struct nn_mark){0, 0, 0});
@@ -1184,7 +1187,7 @@ static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn
         args = NULL;
     } else {
         /* skip the activation key in the activation layer's table when preset */
-        struct extra_keys extra = {layer_common, 2};
+        struct extra_keys extra = {layer_common, 2, 0};
         if (ops->flags & NN_LAYER_TAKES_ACTIVATION) extra.n = 3;
         if (preset_act >= 0) {
             extra.n = 2;   /* name, inputs: the activation is the kind itself */
