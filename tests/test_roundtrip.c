@@ -454,7 +454,8 @@ static const char *const good_texts[] = {
     "\"plain.idx\"", "plain", "\"dir with space/file.gz\"", "\"quote\\\"s\"",
     "\"back\\\\slash\"", "\"#hash\"", "\": colon\"", "\"'single'\"", "\"  leading\"",
     "\"trailing  \"", "\"\xc3\xbc" "n\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe2\x9c\x93\"",
-    "\"\xf0\x9f\x98\x80\"", "\"\\u00e9\"", "\"\\U0001F600\"", "'it''s'", "\"no\\_break\"", "\"a&b*c!d%e@f`g|h\""};
+    "\"\xf0\x9f\x98\x80\"", "\"\\u00e9\"", "\"\\U0001F600\"", "'it''s'", "\"no\\_break\"",
+    "\"a&b*c!d%e@f`g|h\""};
 static const char *const bad_texts[] = {
     "\"a\\nb\"", "\"a\\tb\"", "\"\\x01\"", "\"a\\x7fb\"", "\"a\\x85b\"", "\"a\\u2028b\"",
     "\"a\\u2029b\"", "\"a\\rb\"", "\"a\\eb\"", "\"\\x9f\"", "\"a\\x00b\"", "\"\\b\"", "\"\\v\"",

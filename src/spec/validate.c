@@ -88,7 +88,7 @@ static int scalar_long(const struct nn_ynode *n, long long *out)
         errno = 0;
         double d = strtod(n->str, &end);
         if (*end || end == n->str) return -1;
-        if (errno == ERANGE ? !isinf(d) : !isfinite(d) || d != floor(d)) return -1;
+        if (errno == ERANGE ? !isinf(d) : (!isfinite(d) || d != floor(d))) return -1;
         /* a whole number too big for long long (99999999999999999999, 1e300, inf from
            an overflowing 1e999): clamped, so that the range check says it is too big */
         if (d >= 9.2e18) v = LLONG_MAX;
@@ -329,8 +329,8 @@ static int check_float(struct nn_diag *d, const struct nn_ynode *n, const char *
     const float f = (float)v;
     char note[96] = "";
     const int double_ok = v >= a->min && (a->max_open ? v < a->max : v <= a->max);
-    if ((double)f != v && double_ok) snprintf(note, sizeof note, " (%.9g as the 32-bit float nnrun uses)",
-                                 (double)f);
+    if ((double)f != v && double_ok)   /* only the rounding takes it out of bounds */
+        snprintf(note, sizeof note, " (%.9g as the 32-bit float nnrun uses)", (double)f);
     if (check_range_note(d, n, ctx, a, f, lo, hi, note)) return -1;
     if (v != 0 && fabsf(f) < FLT_MIN) {
         nn_diag_error(d, n->mark, "%s: '%s' is %s, below the smallest normal 32-bit float "
