@@ -583,6 +583,55 @@ START_TEST(test_ordinary_values_keep_their_text)
 }
 END_TEST
 
+/* The keys outside the tables: name, seed, model.input, data.image_shape, loss
+ * and metric aliases, layer names, inputs, activations, the activation layer's
+ * forms.  Each spec must reload as itself. */
+static void assert_round_trip(const char *yaml)
+{
+    struct nn_spec *s = t_spec(yaml);
+    char *e1 = nn_spec_to_yaml(s);
+    struct nn_diag d;
+    struct nn_spec *s2 = parse(e1, "spec.yaml", &d);
+    ck_assert_msg(s2 != NULL, "%s\ndoes not reload: %s\n%s", yaml, d.n_errors ? d.msgs[0] : "",
+                  e1);
+    char *e2 = nn_spec_to_yaml(s2);
+    ck_assert_str_eq(e1, e2);
+    ck_assert_uint_eq(nn_spec_hash(s), nn_spec_hash(s2));
+    ck_assert_uint_eq(s->seed, s2->seed);
+    ck_assert_str_eq(s->name, s2->name);
+    ck_assert_int_eq(memcmp(s->input, s2->input, sizeof s->input), 0);
+    free(e1);
+    free(e2);
+    nn_spec_free(s);
+    nn_spec_free(s2);
+    nn_diag_free(&d);
+}
+
+START_TEST(test_other_keys_round_trip)
+{
+    static const char *const specs[] = {
+        "name: \"1.5\"\nseed: 0\nmodel:\n  input: [65536, 1, 1]\n  layers:\n"
+        "    - flatten\ntrain:\n  loss: mean_squared_error\n  metrics: [acc, mean_squared_error, "
+        "loss, accuracy]\n",
+        "name: true\nseed: 9007199254740992\nmodel:\n  input: [1]\n  layers:\n"
+        "    - relu\n    - leaky_relu\n    - elu: {alpha: 0.5}\n    - activation: tanh\n"
+        "    - activation: {activation: leaky_relu, alpha: 0.99999994}\n"
+        "    - dense: {units: 10, activation: elu, name: out}\n"
+        "train:\n  loss: sparse_crossentropy\n  metrics: []\n",
+        "data: {format: csv, train: a.csv, test: b.csv, image_shape: [65536]}\nmodel:\n"
+        "  input: [65536]\n  layers:\n    - dense: {units: 10}\ntrain:\n  loss: mse\n",
+        "data: {format: csv, train: a.csv, test: b.csv}\nmodel:\n  input: [2, 3]\n  layers:\n"
+        "    - flatten: {name: \"a:b\"}\n    - dense: {units: 10, name: \"\\u00e9\"}\n"
+        "    - add: {inputs: [\"a:b\", \"\\u00e9\"]}\n"
+        "    - concatenate: {inputs: [add_1, \"a:b\"], name: c}\ntrain:\n  loss: mse\n",
+        "name: s\ndata: {augment: {flip_horizontal: false, translate: 0, erase: 0}}\nmodel:\n"
+        "  input: [4, 4]\n  layers:\n    - flatten\ntrain:\n  loss: mse\n  early_stopping: "
+        "{monitor: loss}\n  lr_schedule: constant\n",
+    };
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) assert_round_trip(specs[i]);
+}
+END_TEST
+
 /* ---- text values ----------------------------------------------------------- */
 
 START_TEST(test_text_refused_with_position)
@@ -862,6 +911,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_every_key_round_trips);
     tcase_add_test(tc, test_floats_are_checked_as_floats);
     tcase_add_test(tc, test_ordinary_values_keep_their_text);
+    tcase_add_test(tc, test_other_keys_round_trip);
     tcase_add_test(tc, test_text_refused_with_position);
     tcase_add_test(tc, test_text_from_override);
     tcase_add_test(tc, test_name_from_file_name);
