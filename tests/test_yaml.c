@@ -340,8 +340,8 @@ START_TEST(test_set_errors_named)
          "--set model.layers.1.dense.units=12: error: the last layer 'dense_1/softmax' gives "
          "[1, 1, 12], but the loss needs one value per class: [10] (data.classes) (at "
          "t.yaml:7:38)"},
-        {"seed.x=1", "--set seed.x=1: error: 'seed' must be a non-negative integer, found a "
-                     "mapping (at t.yaml:2:7)"},
+        {"seed.x=1", "--set seed.x=1: error: 'seed' must be an integer from 0 to "
+                     "9007199254740992 (2^53), found a mapping (at t.yaml:2:7)"},
         {"model.layers.2.dense.units=5",
          "--set model.layers.2.dense.units=5: error: '2' is not an index of a list of 2 items "
          "(0 to 1)"},

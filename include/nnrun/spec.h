@@ -76,6 +76,16 @@ extern const char *const nn_optim_names[NN_OPT_COUNT];
 enum nn_metric { NN_METRIC_ACCURACY, NN_METRIC_MSE, NN_METRIC_LOSS, NN_METRIC_COUNT };
 extern const char *const nn_metric_names[NN_METRIC_COUNT];
 
+/* The seed's range, the same for `seed:` in a spec, `--seed N` and a sweep's
+ * `random: {seed: N}`: 0 to 2^53, so that every JSON reader of a record
+ * (results.json, run.json) gets it exactly. */
+#define NN_SEED_MAX 9007199254740992ULL
+#define NN_SEED_RANGE "an integer from 0 to 9007199254740992 (2^53)"
+/* Parses a seed: decimal digits, or a whole number written as a float
+ * (1e6), within [0, NN_SEED_MAX]; no sign, space, hex or fraction.
+ * Returns 0 with *seed set, or -1. */
+int nn_seed_parse(const char *text, uint64_t *seed);
+
 /* Value types of a spec key. */
 enum nn_arg_type {
     NN_ARG_INT,    /* int, in [min, max] */

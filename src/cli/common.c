@@ -152,10 +152,15 @@ int cli_parse(int argc, char **argv, int first, unsigned allowed, struct cli *c)
             if (parse_int_arg(a, v, 1, 1024, &x)) return -1;
             c->threads = (int)x;
             break;
-        case OPT_SEED:
-            if (parse_int_arg(a, v, 0, 1LL << 62, &x)) return -1;
-            c->seed = x;
+        case OPT_SEED: {
+            uint64_t seed;   /* the spec's range and syntax (spec.h) */
+            if (nn_seed_parse(v, &seed)) {
+                fprintf(stderr, "nnrun: error: %s needs %s, got '%s'\n", a, NN_SEED_RANGE, v);
+                return -1;
+            }
+            c->seed = (long long)seed;
             break;
+        }
         case OPT_SET:
             if (c->n_sets == CLI_MAX_SETS) {
                 fprintf(stderr, "nnrun: error: at most %d --set options\n", CLI_MAX_SETS);

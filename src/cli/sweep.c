@@ -379,10 +379,12 @@ static void parse_random(struct nn_diag *d, struct sweep *sw, const struct nn_yn
     sw->seed = 1;
     const struct nn_ynode *t = nn_ymap_get(rnd, "trials"), *s = nn_ymap_get(rnd, "seed");
     const struct nn_ynode *k = nn_ymap_get(rnd, "keys");
-    long long seed = 1;
     if (!t) nn_diag_error(d, rnd->mark, "random search needs 'trials', the number of runs");
     else get_int(d, t, "trials", 1, 1e9, &sw->trials);
-    if (s && !get_int(d, s, "seed", 0, 9007199254740992.0, &seed)) sw->seed = (uint64_t)seed;
+    if (s && (s->kind != NN_Y_SCALAR || s->quoted || nn_seed_parse(s->str, &sw->seed)))
+        nn_diag_error(d, s->mark, "seed must be %s (as a spec's seed), found %s%s%s",
+                      NN_SEED_RANGE, s->kind == NN_Y_SCALAR ? "'" : describe(s),
+                      s->kind == NN_Y_SCALAR ? s->str : "", s->kind == NN_Y_SCALAR ? "'" : "");
     if (!k || k->kind != NN_Y_MAP || !k->n) {
         nn_diag_error(d, k ? k->mark : rnd->mark, "random search needs 'keys': a mapping of "
                       "keys to a list of choices or {min: A, max: B}");

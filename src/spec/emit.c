@@ -37,15 +37,28 @@ static void put(struct buf *b, const char *fmt, ...)
     }
 }
 
-/* a YAML double-quoted scalar */
+/* A YAML double-quoted scalar that reads back as s.  The validator refuses
+ * text with controls or bytes that are not UTF-8 (validate.c check_text), so
+ * a spec it accepted writes its text as it is, bar " and \.  For a struct
+ * filled by other means, the characters YAML would fold or reject are
+ * escaped (\x0a, \x85, \u2028: code points), and a byte that is not UTF-8,
+ * which YAML cannot hold, becomes U+FFFD. */
 static void put_str(struct buf *b, const char *s)
 {
     put(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') put(b, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f) put(b, "\\x%02x", c);
-        else put(b, "%c", c);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        long cp;
+        int len = nn_spec_utf8_char(p, &cp);
+        if (!len) {
+            put(b, "\\uFFFD");
+            p++;
+            continue;
+        }
+        if (cp == '"' || cp == '\\') put(b, "\\%c", (int)cp);
+        else if (nn_spec_forbidden_char(cp) && cp <= 0xff) put(b, "\\x%02lx", cp);
+        else if (nn_spec_forbidden_char(cp)) put(b, "\\u%04lx", cp);
+        else put(b, "%.*s", len, (const char *)p);
+        p += len;
     }
     put(b, "\"");
 }

@@ -8,6 +8,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -33,14 +35,40 @@ const char *const nn_metric_names[NN_METRIC_COUNT] = {"accuracy", "mse", "loss"}
 
 /* ---- scalar conversion -------------------------------------------------- */
 
+/* s for a message, on one line: controls, line breaks and bytes that are not
+ * UTF-8 as \xNN or \uNNNN, at most about max bytes, never cutting a character. */
+static const char *shown(char *buf, size_t size, const char *s, size_t max)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 8 < size;) {
+        if (o >= max) {
+            memcpy(buf + o, "...", 4);
+            return buf;
+        }
+        long cp;
+        int len = nn_spec_utf8_char(p, &cp);
+        if (!len || (cp <= 0xff && nn_spec_forbidden_char(cp)))
+            o += (size_t)snprintf(buf + o, size - o, "\\x%02x", len ? (unsigned)cp : *p);
+        else if (nn_spec_forbidden_char(cp))
+            o += (size_t)snprintf(buf + o, size - o, "\\u%04lx", cp);
+        else
+            memcpy(buf + o, p, (size_t)len), o += (size_t)len;
+        p += len ? len : 1;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 static const char *describe(const struct nn_ynode *n)
 {
-    static char buf[128];
+    static char buf[160];
+    char t[128];
     if (n->kind == NN_Y_MAP) return "a mapping";
     if (n->kind == NN_Y_SEQ) return "a list";
-    if (n->quoted == 2) snprintf(buf, sizeof buf, "the text '%.80s' (tagged !!str)", n->str);
-    else if (n->quoted) snprintf(buf, sizeof buf, "the quoted text \"%.80s\"", n->str);
-    else snprintf(buf, sizeof buf, "'%.80s'", n->str);
+    shown(t, sizeof t, n->str, 80);
+    if (n->quoted == 2) snprintf(buf, sizeof buf, "the text '%s' (tagged !!str)", t);
+    else if (n->quoted) snprintf(buf, sizeof buf, "the quoted text \"%s\"", t);
+    else snprintf(buf, sizeof buf, "'%s'", t);
     return buf;
 }
 
@@ -58,21 +86,32 @@ static int scalar_long(const struct nn_ynode *n, long long *out)
     long long v = strtoll(n->str, &end, 10);
     if (*end || errno) {
         /* accept integral floats written like 1e3 */
+        errno = 0;
         double d = strtod(n->str, &end);
-        if (*end || !isfinite(d) || d != floor(d) || fabs(d) > 9.2e18) return -1;
-        v = (long long)d;
+        if (*end || end == n->str) return -1;
+        if (errno == ERANGE ? !isinf(d) : (!isfinite(d) || d != floor(d))) return -1;
+        /* a whole number too big for long long (99999999999999999999, 1e300, inf from
+           an overflowing 1e999): clamped, so that the range check says it is too big */
+        if (d >= 9.2e18) v = LLONG_MAX;
+        else if (d <= -9.2e18) v = LLONG_MIN;
+        else v = (long long)d;
     }
     *out = v;
     return 0;
 }
 
+/* A number; out of a double's range (1e999, 1e-999) it is strtod's +-HUGE_VAL or
+ * its tiny result, which the float checks then refuse with the value's text. */
 static int scalar_double(const struct nn_ynode *n, double *out)
 {
     if (n->kind != NN_Y_SCALAR || n->quoted || !n->str[0]) return -1;
     char *end;
     errno = 0;
     double v = strtod(n->str, &end);
-    if (*end || errno == ERANGE || !isfinite(v)) return -1;
+    if (*end || end == n->str || (errno != ERANGE && !isfinite(v))) return -1;
+    /* an underflow (1e-400) gives 0 or a denormal double: kept non-zero, so that it is
+       refused as too small rather than taken as 0 */
+    if (errno == ERANGE && fabs(v) < 1) v = v == 0 ? copysign(DBL_TRUE_MIN, v) : v;
     *out = v;
     return 0;
 }
@@ -93,14 +132,15 @@ static int scalar_bool(const struct nn_ynode *n, int *out)
 static void bad_choice(struct nn_diag *d, struct nn_mark m, const char *what,
                        const char *found, const char *const *choices, int n)
 {
-    char list[1024];
+    char list[1024], f[128];
     nn_join(list, sizeof list, choices, n);
     const char *s = nn_suggest(found, choices, n);
+    shown(f, sizeof f, found, 80);
     if (s)
         nn_diag_error(d, m, "unknown %s '%s'; expected one of: %s (did you mean '%s'?)", what,
-                      found, list, s);
+                      f, list, s);
     else
-        nn_diag_error(d, m, "unknown %s '%s'; expected one of: %s", what, found, list);
+        nn_diag_error(d, m, "unknown %s '%s'; expected one of: %s", what, f, list);
 }
 
 static int find_choice(const char *s, const char *const *choices, int n)
@@ -110,16 +150,143 @@ static int find_choice(const char *s, const char *const *choices, int n)
     return -1;
 }
 
+/* Exact: the digits are read as a decimal, never through a double, so no text
+ * is rounded into the range (9.007199254740993e15 is refused, not 2^53). */
+int nn_seed_parse(const char *text, uint64_t *seed)
+{
+    if (!text) return -1;
+    const char *p = text;
+    const char *int_digits = p;
+    while (*p >= '0' && *p <= '9') p++;
+    const long n_int = p - int_digits;
+    if (!n_int) return -1;   /* no sign, space, '.5', hex or words */
+    const char *frac = NULL;
+    long n_frac = 0;
+    if (*p == '.') {
+        frac = ++p;
+        while (*p >= '0' && *p <= '9') p++;
+        n_frac = p - frac;
+    }
+    long e = 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        int neg = *p == '-';
+        if (*p == '-' || *p == '+') p++;
+        if (!(*p >= '0' && *p <= '9')) return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (e < 100000) e = e * 10 + (*p - '0');
+        if (neg) e = -e;
+    }
+    if (*p) return -1;
+    /* digit k of int_digits then frac; the integer has the first n_int + e of them */
+    const long n = n_int + n_frac, whole = n_int + e;
+    uint64_t v = 0;
+    for (long k = 0; k < (whole > n ? whole : n); k++) {
+        const int dig = k >= n ? 0 : k < n_int ? int_digits[k] - '0' : frac[k - n_int] - '0';
+        if (k >= whole) {
+            if (dig) return -1;   /* a fraction */
+            continue;
+        }
+        if (v > (NN_SEED_MAX - (uint64_t)dig) / 10) return -1;
+        v = v * 10 + (uint64_t)dig;
+    }
+    *seed = v;
+    return 0;
+}
+
+/* ---- text values --------------------------------------------------------- */
+
+int nn_spec_utf8_char(const unsigned char *s, long *cp)
+{
+    if (s[0] < 0x80) return *cp = s[0], 1;
+    int len;
+    long c;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) len = 2, c = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3, c = s[0] & 0x0f;
+        if (s[0] == 0xe0) lo = 0xa0;   /* overlong */
+        if (s[0] == 0xed) hi = 0x9f;   /* surrogates */
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4, c = s[0] & 0x07;
+        if (s[0] == 0xf0) lo = 0x90;   /* overlong */
+        if (s[0] == 0xf4) hi = 0x8f;   /* beyond U+10FFFF */
+    } else {
+        return 0;
+    }
+    for (int i = 1; i < len; i++) {
+        if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf)) return 0;
+        c = c << 6 | (s[i] & 0x3f);
+    }
+    *cp = c;
+    return len;
+}
+
+int nn_spec_forbidden_char(long cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
+}
+
+/* The byte offset of the first character of s that is not allowed text (not
+ * UTF-8, or forbidden_char), or -1 when all of it is; *cp is its code point,
+ * or -1 for bytes that are not UTF-8, and *chars the characters before it. */
+static long bad_text(const char *s, long *cp, long *chars)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    *chars = 0;
+    for (long i = 0; p[i]; (*chars)++) {
+        int len = nn_spec_utf8_char(p + i, cp);
+        if (!len) return *cp = -1, i;
+        if (nn_spec_forbidden_char(*cp)) return i;
+        i += len;
+    }
+    return -1;
+}
+
+/* Refuses a text value (a name, a file path) that does not round-trip
+ * through the resolved spec: what is the subject of the message. */
+static int check_text(struct nn_diag *d, const struct nn_ynode *n, const char *what)
+{
+    long cp, chars;
+    long at = bad_text(n->str, &cp, &chars);
+    if (at < 0) return 0;
+    if (cp < 0)
+        nn_diag_error(d, n->mark, "%s is not valid UTF-8 text: byte 0x%02x at character %ld "
+                      "(from 1) starts no UTF-8 character", what,
+                      ((const unsigned char *)n->str)[at], chars + 1);
+    else
+        nn_diag_error(d, n->mark, "%s holds the control character U+%04lX%s at character %ld "
+                      "(from 1); names and file paths in a spec must be printable text, on "
+                      "one line", what, cp,
+                      cp == '\n' ? " (line feed)" : cp == '\t' ? " (tab)" :
+                      cp == '\r' ? " (carriage return)" : "", chars + 1);
+    return -1;
+}
+
+/* s with every character check_text refuses replaced by '_', in place: for
+ * a name taken from the spec's file name, which may be anything. */
+static void sanitize_text(char *s)
+{
+    long cp, chars, at;
+    while ((at = bad_text(s, &cp, &chars)) >= 0) {
+        long len = cp < 0 ? 1 : nn_spec_utf8_char((const unsigned char *)s + at, &cp);
+        s[at] = '_';
+        memmove(s + at + 1, s + at + len, strlen(s + at + len) + 1);
+    }
+}
+
 static void fmt_num(char *buf, size_t n, double v)
 {
     if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, n, "%.0f", v);
     else snprintf(buf, n, "%g", v);
 }
 
-static int check_range(struct nn_diag *d, const struct nn_ynode *n, const char *ctx,
-                       const struct nn_arg_desc *a, double v)
+/* Checks v against a's bounds; note (or "") follows the value in the message. */
+static int check_range_note(struct nn_diag *d, const struct nn_ynode *n, const char *ctx,
+                            const struct nn_arg_desc *a, double v, double min, double max,
+                            const char *note)
 {
-    if (v >= a->min && (a->max_open ? v < a->max : v <= a->max)) return 0;
+    if (v >= min && (a->max_open ? v < max : v <= max)) return 0;
     char lo[32], hi[32];
     fmt_num(lo, sizeof lo, a->min);
     fmt_num(hi, sizeof hi, a->max);
@@ -133,9 +300,47 @@ static int check_range(struct nn_diag *d, const struct nn_ynode *n, const char *
         snprintf(cost, sizeof cost, " (its output and gradient alone would need %.1f %s of "
                  "memory per sample, before any weights)", bytes, u[k]);
     }
-    nn_diag_error(d, n->mark, "%s: '%s' is %s; it must be %s %s and %s %s%s", ctx, a->key,
-                  n->str, ">=", lo, a->max_open ? "<" : "<=", hi, cost);
+    nn_diag_error(d, n->mark, "%s: '%s' is %s%s; it must be %s %s and %s %s%s", ctx, a->key,
+                  n->str, note, ">=", lo, a->max_open ? "<" : "<=", hi, cost);
     return -1;
+}
+
+static int check_range(struct nn_diag *d, const struct nn_ynode *n, const char *ctx,
+                       const struct nn_arg_desc *a, double v)
+{
+    return check_range_note(d, n, ctx, a, v, a->min, a->max, "");
+}
+
+/* A FLOAT key is stored and used as a 32-bit float, so the float is what is
+ * checked: 0.99999999 is 1.0f and fails "< 1", 1e39 is beyond FLT_MAX, 1e-50
+ * would become 0 and 1e-40 a denormal.  The bounds are compared as floats too
+ * (1e-12 as a float is below the double 1e-12), so a value at a bound passes.
+ * The accepted float is what the resolved spec writes (9 significant digits
+ * give back the same float), and that text passes the same checks: the record
+ * reloads.  -0 becomes 0.  Returns 0 with *out set, or -1 with the error. */
+static int check_float(struct nn_diag *d, const struct nn_ynode *n, const char *ctx,
+                       const struct nn_arg_desc *a, double v, float *out)
+{
+    const double lo = (float)a->min, hi = (float)a->max;
+    if (fabs(v) > FLT_MAX) {   /* out of float range: converting would be inf */
+        check_range_note(d, n, ctx, a, v > 0 ? INFINITY : -INFINITY, lo, hi,
+                         " (beyond the largest 32-bit float, 3.40282347e+38)");
+        return -1;
+    }
+    const float f = (float)v;
+    char note[96] = "";
+    const int double_ok = v >= a->min && (a->max_open ? v < a->max : v <= a->max);
+    if ((double)f != v && double_ok)   /* only the rounding takes it out of bounds */
+        snprintf(note, sizeof note, " (%.9g as the 32-bit float nnrun uses)", (double)f);
+    if (check_range_note(d, n, ctx, a, f, lo, hi, note)) return -1;
+    if (v != 0 && fabsf(f) < FLT_MIN) {
+        nn_diag_error(d, n->mark, "%s: '%s' is %s, below the smallest normal 32-bit float "
+                      "(1.17549435e-38) in magnitude; nnrun computes in 32-bit floats, so "
+                      "write 0 or a value of at least 1.17549435e-38", ctx, a->key, n->str);
+        return -1;
+    }
+    *out = f == 0 ? 0.0f : f;
+    return 0;
 }
 
 /* Parses one value per its description into base + a->offset. */
@@ -190,8 +395,7 @@ static int parse_value(struct nn_diag *d, const struct nn_ynode *n, const char *
                           describe(n));
             return -1;
         }
-        if (check_range(d, n, ctx, a, dv)) return -1;
-        *(float *)dst = (float)dv;
+        if (check_float(d, n, ctx, a, dv, (float *)dst)) return -1;
         return 0;
     case NN_ARG_BOOL:
         if (scalar_bool(n, &bv)) {
@@ -223,6 +427,11 @@ static int parse_value(struct nn_diag *d, const struct nn_ynode *n, const char *
                           n->kind == NN_Y_SCALAR ? "nothing" : describe(n));
             return -1;
         }
+        {
+            char what[160];
+            snprintf(what, sizeof what, "%s: '%s'", ctx, a->key);
+            if (check_text(d, n, what)) return -1;
+        }
         free(*(char **)dst);
         *(char **)dst = nn_xstrdup(n->str);
         return 0;
@@ -245,6 +454,7 @@ static void set_default(const struct nn_arg_desc *a, void *base)
 struct extra_keys {
     const char *const *keys;
     int n;
+    int unlisted;   /* 1: not offered in "expected one of" (the view of flat_named) */
 };
 
 /* Checks map against table: unknown keys, types, bounds, required keys.
@@ -270,7 +480,8 @@ static int parse_table(struct nn_diag *d, const struct nn_ynode *map, const char
             const char *names[64];
             int n = 0;
             for (int j = 0; j < n_table && n < 64; j++) names[n++] = table[j].key;
-            for (int j = 0; j < extra.n && n < 64; j++) names[n++] = extra.keys[j];
+            for (int j = 0; j < extra.n && n < 64 && !extra.unlisted; j++)
+                names[n++] = extra.keys[j];
             char what[160];
             snprintf(what, sizeof what, "key for %s", ctx);
             bad_choice(d, map->key_marks[i], what, key, names, n);
@@ -373,7 +584,7 @@ static void parse_data(struct nn_diag *d, const struct nn_ynode *n, struct nn_sp
     struct nn_data_spec *v = &s->data;
     static const char *const data_extra[] = {"augment", "image_shape"};
     parse_table(d, n, "data", nn_spec_data_keys, nn_spec_n_data_keys, v,
-                (struct extra_keys){data_extra, NCHOICES(data_extra)});
+                (struct extra_keys){data_extra, NCHOICES(data_extra), 0});
     const struct nn_ynode *au = nn_ymap_get(n, "augment");
     parse_table(d, au && !is_null(au) ? au : NULL, "augment", nn_spec_augment_keys,
                 nn_spec_n_augment_keys, &v->augment, (struct extra_keys){0});
@@ -510,17 +721,165 @@ void nn_optim_defaults(struct nn_optim_spec *o, enum nn_optim_kind kind)
         set_default(&nn_spec_optim_tables[kind].keys[i], o);
 }
 
+/* ---- a named thing with arguments, in either spelling -------------------- */
+
+/* `optimizer: {adam: {learning_rate: 0.001}}` is written like a layer (the
+ * kind as the key, its arguments as the value, which may be {} or null);
+ * `optimizer: {name: adam, learning_rate: 0.001}` is the other spelling, and
+ * the one the resolved spec writes, so both give the same spec and hash.
+ * The same holds for train.lr_schedule.
+ *
+ * flat_named() reads the layer-like spelling as a flat view: a map whose
+ * first pair is name: KIND (marked at the key) followed by the arguments,
+ * pointing at the original nodes (free only its arrays, with flat_free).
+ * Pairs beside the kind key are refused, except the ones --set added
+ * (their marks name the override): `--set train.optimizer.learning_rate=0.1`
+ * changes the argument inside {adam: {...}}, and `--set
+ * train.optimizer.name=sgd` the kind, as in the flat spelling.  The other way
+ * round, `--set train.optimizer.adam.beta_1=0.5` on {name: adam, ...} changes
+ * that argument (and is refused when the spec's optimizer is not adam).
+ * Returns 1 with the view in flat, 0 when n is not in that spelling (a name, or
+ * a map with name:), -1 on an error (reported). */
+struct flat_view {
+    struct nn_ynode map, name;
+};
+
+static void flat_add(struct nn_ynode *m, const char *key, struct nn_ynode *val,
+                     struct nn_mark km)
+{
+    m->items = nn_xrealloc(m->items, (size_t)(m->n + 1) * sizeof *m->items);
+    m->keys = nn_xrealloc(m->keys, (size_t)(m->n + 1) * sizeof *m->keys);
+    m->key_marks = nn_xrealloc(m->key_marks, (size_t)(m->n + 1) * sizeof *m->key_marks);
+    m->items[m->n] = val;
+    m->keys[m->n] = (char *)key;   /* borrowed, never freed */
+    m->key_marks[m->n++] = km;
+}
+
+static void flat_free(struct flat_view *f)
+{
+    free(f->map.items);
+    free(f->map.keys);
+    free(f->map.key_marks);
+}
+
+static int flat_named(struct nn_diag *d, const struct nn_ynode *n, const char *what,
+                      const char *const *kinds, int n_kinds, const char *example,
+                      struct flat_view *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!n || n->kind != NN_Y_MAP || !n->n) return 0;
+    const struct nn_ynode *name = nn_ymap_get(n, "name");
+    int k = -1;   /* the kind key */
+    for (int i = 0; i < n->n; i++) {
+        if (find_choice(n->keys[i], kinds, n_kinds) < 0) continue;
+        if (k >= 0) {
+            nn_diag_error(d, n->key_marks[i], "%s: name one kind, found both '%s' and '%s'",
+                          what, n->keys[k], n->keys[i]);
+            return -1;
+        }
+        k = i;
+    }
+    if (k < 0) {
+        /* {adma: {...}}: one key, not an argument, holding a mapping: a misspelt kind */
+        const struct nn_ynode *v = n->items[0];
+        if (name || n->n != 1 || !(v->kind == NN_Y_MAP || is_null(v))) return 0;
+        bad_choice(d, n->key_marks[0], what, n->keys[0], kinds, n_kinds);
+        return -1;
+    }
+    const struct nn_ynode *args = n->items[k];
+    if (is_null(args)) args = NULL;
+    if (args && args->kind != NN_Y_MAP) {
+        nn_diag_error(d, args->mark, "%s: '%s' takes a mapping of its arguments, such as "
+                      "{%s: %s}, or nothing ({%s: {}}); found %s", what, n->keys[k],
+                      n->keys[k], example, n->keys[k], describe(args));
+        return -1;
+    }
+    const struct nn_ynode *inner_name = nn_ymap_get(args, "name");
+    if (inner_name) {
+        for (int i = 0; i < args->n; i++)
+            if (!strcmp(args->keys[i], "name"))
+                nn_diag_error(d, args->key_marks[i], "%s: the key '%s' already names the kind; "
+                              "'name' does not go inside its arguments", what, n->keys[k]);
+        return -1;
+    }
+    int name_at = -1;
+    for (int i = 0; i < n->n; i++)
+        if (!strcmp(n->keys[i], "name")) name_at = i;
+    f->map.kind = NN_Y_MAP;
+    f->map.mark = n->mark;
+    f->name.kind = NN_Y_SCALAR;
+    f->name.mark = n->key_marks[k];
+    f->name.str = n->keys[k];
+    if (n->key_marks[k].override && name && !n->key_marks[name_at].override) {
+        /* the flat spelling in the file, `--set train.optimizer.adam.beta_1=0.5`: the
+           override's arguments replace the file's, for the same kind only */
+        if (name->kind != NN_Y_SCALAR || strcmp(name->str, n->keys[k])) {
+            nn_diag_error(d, n->key_marks[k], "%s: '%s.*' sets arguments of %s, but the spec's "
+                          "%s is %s (to change it, set '%s' itself or its 'name')", what,
+                          n->keys[k], n->keys[k], what, describe(name), what);
+            return -1;
+        }
+        flat_add(&f->map, "name", (struct nn_ynode *)name, n->key_marks[name_at]);
+        for (int i = 0; i < n->n; i++)
+            if (i != k && i != name_at && !nn_ymap_get(args, n->keys[i]))
+                flat_add(&f->map, n->keys[i], n->items[i], n->key_marks[i]);
+        for (int i = 0; args && i < args->n; i++)
+            flat_add(&f->map, args->keys[i], args->items[i], args->key_marks[i]);
+        return 1;
+    }
+    for (int i = 0; i < n->n; i++) {
+        if (i == k || n->key_marks[i].override) continue;
+        if (i == name_at)
+            nn_diag_error(d, n->key_marks[i], "%s: give the kind as 'name: %s' or as the key "
+                          "'%s: {...}', not both", what, n->keys[k], n->keys[k]);
+        else
+            nn_diag_error(d, n->key_marks[i], "%s: '%s' goes inside '%s: {...}' with the other "
+                          "arguments", what, n->keys[i], n->keys[k]);
+        return -1;
+    }
+    /* the view: name, the arguments bar those an override replaces, the overrides */
+    if (name) flat_add(&f->map, "name", (struct nn_ynode *)name, n->key_marks[name_at]);
+    else flat_add(&f->map, "name", &f->name, n->key_marks[k]);
+    for (int i = 0; args && i < args->n; i++)
+        if (!nn_ymap_get(n, args->keys[i]))
+            flat_add(&f->map, args->keys[i], args->items[i], args->key_marks[i]);
+    for (int i = 0; i < n->n; i++)
+        if (i != k && i != name_at)
+            flat_add(&f->map, n->keys[i], n->items[i], n->key_marks[i]);
+    return 1;
+}
+
+static void parse_optimizer_flat(struct nn_diag *d, const struct nn_ynode *n,
+                                 struct nn_spec *s, int view);
+
 static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
 {
     struct nn_optim_spec *o = &s->train.optim;
     nn_optim_defaults(o, NN_OPT_RMSPROP);   /* Keras' compile() default */
     if (!n) return;
+    struct flat_view f;
+    const int flat = flat_named(d, n, "optimizer", nn_optim_names, NN_OPT_COUNT,
+                                "{learning_rate: 0.001}", &f);
+    if (flat < 0) return;
+    if (flat) {
+        parse_optimizer_flat(d, &f.map, s, 1);
+        flat_free(&f);
+        return;
+    }
+    parse_optimizer_flat(d, n, s, 0);
+}
+
+static void parse_optimizer_flat(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s,
+                                 int view)
+{
+    struct nn_optim_spec *o = &s->train.optim;
     const struct nn_ynode *name = n;
     if (n->kind == NN_Y_MAP) {
         name = nn_ymap_get(n, "name");
         if (!name) {
             nn_diag_error(d, n->mark, "optimizer: missing required key 'name' (one of: sgd, "
-                          "rmsprop, adam, adamw)");
+                          "rmsprop, adam, adamw); write {name: adam, learning_rate: 0.001} or "
+                          "{adam: {learning_rate: 0.001}}");
             return;
         }
     }
@@ -540,7 +899,7 @@ static void parse_optimizer(struct nn_diag *d, const struct nn_ynode *n, struct 
         char ctx[64];
         snprintf(ctx, sizeof ctx, "optimizer %s", nn_optim_names[k]);
         parse_table(d, n, ctx, nn_spec_optim_tables[k].keys, nn_spec_optim_tables[k].n, o,
-                    (struct extra_keys){extra, 1});
+                    (struct extra_keys){extra, 1, view});
         o->kind = (enum nn_optim_kind)k;
         const struct nn_ynode *gc = nn_ymap_get(n, "global_clipnorm");
         if (o->clipnorm > 0 && o->global_clipnorm > 0)   /* Keras refuses both too */
@@ -601,20 +960,39 @@ const struct nn_spec_table nn_spec_lr_tables[NN_LR_COUNT] = {
     {lr_plateau_keys, NCHOICES(lr_plateau_keys)},
 };
 
+static void parse_lr_schedule_flat(struct nn_diag *d, const struct nn_ynode *n,
+                                   struct nn_spec *s, int view);
+
 static void parse_lr_schedule(struct nn_diag *d, const struct nn_ynode *n, struct nn_spec *s)
 {
     struct nn_lr_schedule_spec *ls = &s->train.lr_schedule;
     memset(ls, 0, sizeof *ls);
     ls->kind = NN_LR_CONSTANT;
     if (!n || is_null(n)) return;
+    struct flat_view f;
+    const int flat = flat_named(d, n, "lr_schedule", nn_lr_names, NN_LR_COUNT,
+                                "{step_size: 10}", &f);
+    if (flat < 0) return;
+    if (flat) {
+        parse_lr_schedule_flat(d, &f.map, s, 1);
+        flat_free(&f);
+        return;
+    }
+    parse_lr_schedule_flat(d, n, s, 0);
+}
+
+static void parse_lr_schedule_flat(struct nn_diag *d, const struct nn_ynode *n,
+                                   struct nn_spec *s, int view)
+{
+    struct nn_lr_schedule_spec *ls = &s->train.lr_schedule;
     char list[256];
     nn_join(list, sizeof list, nn_lr_names, NN_LR_COUNT);
     const struct nn_ynode *name = n;
     if (n->kind == NN_Y_MAP) {
         name = nn_ymap_get(n, "name");
         if (!name) {
-            nn_diag_error(d, n->mark, "lr_schedule: missing required key 'name' (one of: %s)",
-                          list);
+            nn_diag_error(d, n->mark, "lr_schedule: missing required key 'name' (one of: %s); "
+                          "write {name: step, step_size: 10} or {step: {step_size: 10}}", list);
             return;
         }
     }
@@ -633,7 +1011,7 @@ static void parse_lr_schedule(struct nn_diag *d, const struct nn_ynode *n, struc
     snprintf(ctx, sizeof ctx, "lr_schedule %s", nn_lr_names[k]);
     static const char *const extra[] = {"name"};
     if (n->kind == NN_Y_MAP) {
-        parse_table(d, n, ctx, tb->keys, tb->n, ls, (struct extra_keys){extra, 1});
+        parse_table(d, n, ctx, tb->keys, tb->n, ls, (struct extra_keys){extra, 1, view});
     } else {
         for (int i = 0; i < tb->n; i++) {
             set_default(&tb->keys[i], ls);
@@ -668,7 +1046,7 @@ static void parse_train(struct nn_diag *d, const struct nn_ynode *n, struct nn_s
 {
     struct nn_train_spec *t = &s->train;
     parse_table(d, n, "train", nn_spec_train_keys, nn_spec_n_train_keys, t,
-                (struct extra_keys){train_extra, NCHOICES(train_extra)});
+                (struct extra_keys){train_extra, NCHOICES(train_extra), 0});
     const struct nn_ynode *loss = nn_ymap_get(n, "loss");
     const struct nn_ynode *bs = nn_ymap_get(n, "batch_size");
     s->batch_mark = bs ? bs->mark : (n ? n->mark : (struct nn_mark){0, 0, 0});
@@ -810,7 +1188,7 @@ static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn
         args = NULL;
     } else {
         /* skip the activation key in the activation layer's table when preset */
-        struct extra_keys extra = {layer_common, 2};
+        struct extra_keys extra = {layer_common, 2, 0};
         if (ops->flags & NN_LAYER_TAKES_ACTIVATION) extra.n = 3;
         if (preset_act >= 0) {
             extra.n = 2;   /* name, inputs: the activation is the kind itself */
@@ -826,7 +1204,11 @@ static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn
     }
     /* name, inputs, activation */
     const struct nn_ynode *nm = args ? nn_ymap_get(args, "name") : NULL;
-    if (nm) {
+    char what[128];
+    snprintf(what, sizeof what, "%s: 'name'", ctx);
+    if (nm && nm->kind == NN_Y_SCALAR && check_text(d, nm, what)) {
+        errors++;
+    } else if (nm) {
         if (nm->kind != NN_Y_SCALAR || !nm->str[0] || strlen(nm->str) >= NN_NAME_MAX ||
             strchr(nm->str, ' ')) {
             nn_diag_error(d, nm->mark, "%s: 'name' must be a word of at most %d characters, "
@@ -868,6 +1250,11 @@ static int parse_layer(struct nn_diag *d, const struct nn_ynode *item, struct nn
                 if (list[i]->kind != NN_Y_SCALAR || !list[i]->str[0]) {
                     nn_diag_error(d, list[i]->mark, "%s: 'inputs' must name layers, found %s",
                                   ctx, describe(list[i]));
+                    errors++;
+                    continue;
+                }
+                snprintf(what, sizeof what, "%s: a name in 'inputs'", ctx);
+                if (check_text(d, list[i], what)) {
                     errors++;
                     continue;
                 }
@@ -978,23 +1365,25 @@ struct nn_spec *nn_spec_from_tree(const struct nn_ynode *root, const char *path,
     const struct nn_ynode *name = nn_ymap_get(root, "name");
     if (name && (name->kind != NN_Y_SCALAR || !name->str[0]))
         nn_diag_error(d, name->mark, "'name' must be a text value, found %s", describe(name));
-    else if (name)
+    else if (name && !check_text(d, name, "'name'"))
         s->name = nn_xstrdup(name->str);
-    else {
-        /* the file's base name without extension */
+    else if (!name) {
+        /* the file's base name without extension; what would not read back from the
+           resolved spec (bytes that are not UTF-8, controls) becomes '_' */
         const char *b = strrchr(s->path, '/');
         b = b ? b + 1 : s->path;
         s->name = nn_xstrdup(b);
         char *dot = strrchr(s->name, '.');
         if (dot && dot != s->name) *dot = '\0';
+        sanitize_text(s->name);
     }
     const struct nn_ynode *seed = nn_ymap_get(root, "seed");
     if (seed) {
-        long long v;
-        if (scalar_long(seed, &v) || v < 0)
-            nn_diag_error(d, seed->mark, "'seed' must be a non-negative integer, found %s",
+        uint64_t v;
+        if (seed->kind != NN_Y_SCALAR || seed->quoted || nn_seed_parse(seed->str, &v))
+            nn_diag_error(d, seed->mark, "'seed' must be %s, found %s", NN_SEED_RANGE,
                           describe(seed));
-        else s->seed = (uint64_t)v;
+        else s->seed = v;
     }
     parse_data(d, nn_ymap_get(root, "data"), s);
     const struct nn_ynode *model = nn_ymap_get(root, "model");

@@ -14,7 +14,7 @@
 # "seconds"}, the fields .ci/run counts in meson's testlog.json) to
 # build-fuzz/fuzz/results.json, and exits 1 if any target failed (0 when
 # every one ran clean, 2 when the build failed).
-# Environment: FUZZ_TARGETS (default "spec idx checkpoint"), FUZZ_BUILD (build-fuzz),
+# Environment: FUZZ_TARGETS (default "spec idx checkpoint roundtrip"), FUZZ_BUILD (build-fuzz),
 # FUZZ_FRESH=1, FUZZ_ARGS (extra libFuzzer flags, e.g. -jobs=2).
 set -u
 secs=${1:-60}
@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 2
 build=${FUZZ_BUILD:-build-fuzz}
-targets=${FUZZ_TARGETS:-spec idx checkpoint}
+targets=${FUZZ_TARGETS:-spec idx checkpoint roundtrip}
 
 # ---- configure and build ----------------------------------------------------
 if [ -f "$build/build.ninja" ]; then
@@ -42,7 +42,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 
 max_len_of() {
     case $1 in
-        spec) echo 8192;;
+        spec|roundtrip) echo 8192;;
         idx) echo 65536;;
         checkpoint) echo 16384;;
         *) echo 65536;;
@@ -59,11 +59,15 @@ for t in $targets; do
     work="$build/fuzz/$t"
     [ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$work"
     mkdir -p "$work/corpus" "$work/artifacts"
-    for seeds in "$here/corpus/$t" "$here/regress/$t"; do
+    # fuzz_roundtrip reads fuzz_spec's input format: it starts from its seeds and dictionary too
+    also=""
+    [ "$t" = roundtrip ] && also="$here/corpus/spec"
+    for seeds in "$here/corpus/$t" $also "$here/regress/$t"; do
         [ -d "$seeds" ] && cp -p "$seeds"/* "$work/corpus/" 2>/dev/null
     done
     dict=""
     [ -f "$here/$t.dict" ] && dict="-dict=$here/$t.dict"
+    [ "$t" = roundtrip ] && dict="-dict=$here/spec.dict"
     log="$work/log"
     before=$(ls "$work/artifacts" | wc -l)
     start=$(date +%s)
