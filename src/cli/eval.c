@@ -135,7 +135,7 @@ static int load_trained(const struct cli *c, const char *where, struct nn_spec *
     int fd = nn_open_regular(spec, NN_SPEC_FILE_MAX, &size, why, sizeof why);
     if (fd < 0) {
         fprintf(stderr, "nnrun: error: %s: %s\n", spec, why);
-        return is_dir ? EXIT_RUNTIME : EXIT_USAGE;
+        return EXIT_USAGE;   /* as a spec that does not parse */
     }
     close(fd);
     int rc = cli_load_model(c, spec, s, g);
@@ -271,6 +271,16 @@ int cmd_predict(int argc, char **argv, int first)
     struct nn_dataset ds = {0};
     int rank = 4;
     uint32_t dims[4] = {0};
+    /* images from a FIFO or a device would block or never end: a regular file */
+    uint64_t size;
+    char why[256];
+    int fd = nn_open_regular(c.pos[1], 0, &size, why, sizeof why);
+    if (fd < 0) {
+        fprintf(stderr, "nnrun: error: %s: %s\n", c.pos[1], why);
+        rc = EXIT_RUNTIME;
+        goto out;
+    }
+    close(fd);
     if (is_csv(c.pos[1])) {
         /* the layout of the spec's CSV files (label column, header), else a
          * label in column 0 under a header line; the labels are not used */
@@ -303,10 +313,10 @@ int cmd_predict(int argc, char **argv, int first)
                          (rank == 4 && dims[1] == want[0] && dims[2] == want[1] &&
                           dims[3] == want[2]);
         if (rank < 3 || !fits) {
-            fprintf(stderr, "nnrun: error: %s: %u images of shape %s (an IDX file of rank %d); "
-                    "the model takes images of [%d, %d, %d]\n", c.pos[1], dims[0],
-                    rank < 2 ? "[] (no image dimensions)" : shape, rank, s->input[0],
-                    s->input[1], s->input[2]);
+            fprintf(stderr, "nnrun: error: %s: an IDX file of rank %d: %u image%s of %s; the "
+                    "model takes images of [%d, %d, %d]\n", c.pos[1], rank, dims[0],
+                    dims[0] == 1 ? "" : "s", rank < 2 ? "[] (no image dimensions)" : shape,
+                    s->input[0], s->input[1], s->input[2]);
             rc = EXIT_RUNTIME;
             goto out_data;
         }

@@ -363,7 +363,15 @@ static int find_runs(struct runs *rs, const char *arg)
     int found = is_dir(sub) ? scan_dir(rs, sub) : 0;
     if (!found) found = scan_dir(rs, dir);
     if (!found) {
-        fprintf(stderr, "nnrun: error: %s: no results.json (not a run record)\n", dir);
+        char res[PATH_MAX + 16], why[256];
+        uint64_t size;
+        snprintf(res, sizeof res, "%s/results.json", dir);
+        const int fd = access(res, F_OK) ? -1 : nn_open_regular(res, 0, &size, why, sizeof why);
+        if (fd >= 0) close(fd);
+        if (!access(res, F_OK) && fd < 0)   /* there, but a FIFO, a directory, a device */
+            fprintf(stderr, "nnrun: error: %s: %s (not a run record)\n", res, why);
+        else
+            fprintf(stderr, "nnrun: error: %s: no results.json (not a run record)\n", dir);
         return EXIT_USAGE;
     }
     return 0;

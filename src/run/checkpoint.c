@@ -283,10 +283,11 @@ static int check_counters(const struct nn_ckpt *c, char *err, size_t n_err)
              c->plateau_wait < 0 || c->plateau_wait > c->epoch || c->plateau_cooldown < 0)
         why = "an impossible learning-rate state";
     if (!why) return 0;
-    snprintf(err, n_err, "holds %s (epoch %d, batch %llu, step %llu, optimizer step %lld, "
-             "%ld samples summed, loss sum %g, best epoch %d, wait %d): not a state training "
-             "writes", why, c->epoch, (unsigned long long)c->batch, (unsigned long long)c->step,
-             (long long)c->optim_t, c->sums.n, c->sums.loss, c->best_epoch, c->wait);
+    snprintf(err, n_err, "holds %s (%d epochs and %llu batches done, step %llu, optimizer "
+             "step %lld, %ld samples summed, loss sum %g, best epoch %d, %d epochs waited): not "
+             "a state training writes", why, c->epoch, (unsigned long long)c->batch,
+             (unsigned long long)c->step, (long long)c->optim_t, c->sums.n, c->sums.loss,
+             c->best_epoch, c->wait);
     return -1;
 }
 
@@ -417,19 +418,19 @@ int nn_ckpt_check_position(const struct nn_ckpt *c, int epochs, uint64_t batches
 {
     const uint64_t e = (uint64_t)(c->epoch < 0 ? 0 : c->epoch);
     if (c->epoch < 0 || c->epoch > epochs || (c->epoch == epochs && c->batch)) {
-        snprintf(err, n_err, "is at epoch %d, batch %llu; the spec trains %d epochs",
-                 c->epoch + 1, (unsigned long long)c->batch + 1, epochs);
+        snprintf(err, n_err, "is after %d epochs and %llu batches; the spec trains %d epochs",
+                 c->epoch, (unsigned long long)c->batch, epochs);
         return -1;
     }
     if (c->batch >= batches) {
-        snprintf(err, n_err, "is at batch %llu of an epoch; the spec's epochs have %llu batches",
-                 (unsigned long long)c->batch + 1, (unsigned long long)batches);
+        snprintf(err, n_err, "is after %llu batches of an epoch; the spec's epochs have %llu "
+                 "batches", (unsigned long long)c->batch, (unsigned long long)batches);
         return -1;
     }
     if (c->step != e * batches + c->batch) {
-        snprintf(err, n_err, "holds step %llu at epoch %d, batch %llu; with %llu batches an "
-                 "epoch that is step %llu", (unsigned long long)c->step, c->epoch + 1,
-                 (unsigned long long)c->batch + 1, (unsigned long long)batches,
+        snprintf(err, n_err, "holds step %llu after %d epochs and %llu batches; with %llu "
+                 "batches an epoch that is step %llu", (unsigned long long)c->step, c->epoch,
+                 (unsigned long long)c->batch, (unsigned long long)batches,
                  (unsigned long long)(e * batches + c->batch));
         return -1;
     }
