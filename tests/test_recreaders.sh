@@ -168,7 +168,7 @@ d=$("$nnrun" eval r1 --set data.test_samples=100 --json 2>&1)
 printf '%s\n' "$d" | grep -q '"samples": 100,' && ok || bad "eval --set data.test_samples=100: $d"
 
 # ---- the checkpoint: --resume ---------------------------------------------
-for k in "${kinds[@]}" empty; do
+for k in "${kinds[@]}" missing empty; do
     fresh c; damage c checkpoint.nnc "$k"
     expect "resume, checkpoint.nnc $k" 1 "c/checkpoint.nnc(:[0-9]+)*: .*$(why "$k")" "$nnrun" --resume c --quiet
 done
