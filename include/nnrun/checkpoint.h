@@ -48,6 +48,8 @@
 #define NN_CKPT_HEADER_V2 160
 #define NN_CKPT_HEADER_V1 136
 #define NN_CKPT_MAX_CHANNELS 65536   /* bound on the stored input scaling */
+#define NN_CKPT_MAX_PARAMS ((uint64_t)1 << 32)   /* when the caller gives no bound */
+#define NN_CKPT_MAX_EPOCH 1000000   /* train.epochs' upper bound */
 
 enum nn_ckpt_kind { NN_CKPT_WEIGHTS = 0, NN_CKPT_TRAIN = 1 };
 
@@ -79,16 +81,41 @@ int nn_ckpt_write(const char *path, const struct nn_ckpt *c, char *err, size_t n
 
 /* Decodes a whole file image (versions 1 to 3; version 1 leaves the
  * learning-rate fields 0, versions 1 and 2 have no input scaling): checks
- * the magic, version, sizes and the CRC, inflates the payload into freshly
- * allocated arrays.  max_params bounds
- * the parameter count (0: no bound beyond the file's own size).  0, or -1
- * with err; nothing stays allocated on failure. */
+ * the magic, the version, the sizes the header declares against len, the
+ * CRC, then the training counters (a state training can write: the step is
+ * the epochs' batches plus the current batch, the optimizer's step count is
+ * the step, the running sums are non-negative and cover the batches done,
+ * early stopping and reduce_on_plateau counters within the epochs; a
+ * correct CRC does not make impossible counters acceptable), and only then
+ * inflates the payload into freshly allocated arrays.  max_params bounds
+ * the parameter count: the model's, when there is one ("holds N
+ * parameters, the model has M"); 0: NN_CKPT_MAX_PARAMS.  0, or -1 with
+ * err; nothing stays allocated on failure. */
 int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct nn_ckpt *c,
                    char *err, size_t n_err);
 
-/* Reads and decodes path; err starts with the path. */
+/* Reads and decodes path; err starts with the path.  Bounded: the file
+ * must be a regular one (a directory, a FIFO, a device such as /dev/zero is
+ * refused at open, without blocking), no larger than max_params could need,
+ * and its header (magic, version, declared sizes) must fit its size and
+ * max_params before the payload is allocated or read.  At most the size
+ * seen at open is read. */
 int nn_ckpt_read(const char *path, uint64_t max_params, struct nn_ckpt *c, char *err,
                  size_t n_err);
+
+/* Only the header of path (the same checks as nn_ckpt_read before the
+ * payload; no CRC, no counters): c's fields, params NULL (nothing to free).
+ * 0, or -1 with err starting with the path. */
+int nn_ckpt_read_header(const char *path, uint64_t max_params, struct nn_ckpt *c, char *err,
+                        size_t n_err);
+
+/* A training state's position checked against the run it would resume:
+ * epoch at most epochs (and at a batch 0 when it is epochs), batch below
+ * batches (per epoch), step = epoch * batches + batch, and the epoch's
+ * running sums over exactly batch * batch_size samples.  0, or -1 with err
+ * (without the path). */
+int nn_ckpt_check_position(const struct nn_ckpt *c, int epochs, uint64_t batches,
+                           uint64_t batch_size, char *err, size_t n_err);
 
 void nn_ckpt_free(struct nn_ckpt *c);
 

@@ -60,9 +60,33 @@ uint64_t nn_rng_below(struct nn_rng *r, uint64_t n);    /* uniform in [0, n) */
  * the same directory, is flushed to disk, then renamed over path. */
 int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err,
                          size_t n_err);
-/* The whole file, malloc'd (plus a terminating NUL not counted in *len);
- * NULL with the reason in err. */
+/* Bounded reads.  Every reader of a file nnrun did not just write (run
+ * records, weights, checkpoints, specs of a run directory) opens it with
+ * nn_open_regular: O_NONBLOCK, so a FIFO without a writer cannot hang the
+ * open, then fstat, and anything but a regular file (a directory, a FIFO,
+ * /dev/zero, a socket) is refused, as is one larger than max bytes (0: no
+ * bound).  Returns the descriptor (blocking again) with the size seen now
+ * in *size, or -1.  err gets the reason without the path ("is a FIFO (named
+ * pipe), not a regular file"): callers put the path in front. */
+int nn_open_regular(const char *path, uint64_t max, uint64_t *size, char *err, size_t n_err);
+/* Exactly n bytes from fd; a short file ("changed while being read") or a
+ * read error is -1 with err. */
+int nn_read_full(int fd, void *buf, size_t n, char *err, size_t n_err);
+/* The whole of a regular file of at most max bytes (0: NN_READ_FILE_MAX),
+ * malloc'd (plus a terminating NUL not counted in *len): the size seen at
+ * open is allocated and read, no more, and a file whose size changed
+ * meanwhile is refused.  NULL with the reason in err (no path, as above). */
+#define NN_READ_FILE_MAX ((size_t)64 << 20)
+uint8_t *nn_read_file_max(const char *path, size_t max, size_t *len, char *err, size_t n_err);
+/* nn_read_file_max(path, NN_READ_FILE_MAX, ...) */
 uint8_t *nn_read_file(const char *path, size_t *len, char *err, size_t n_err);
+/* Caps of the run record's text files (a resolved spec is capped as a
+ * spec given on the command line is, src/spec/yaml.c). */
+#define NN_SPEC_FILE_MAX ((size_t)16 << 20)
+#define NN_RESULTS_FILE_MAX ((size_t)16 << 20)
+#define NN_METRICS_FILE_MAX ((size_t)256 << 20)
+#define NN_METRICS_LINE_MAX 4096
+#define NN_METRICS_ROWS_MAX 1000000   /* train.epochs is at most 1e6 */
 /* mkdir -p; 0 or -1 with err. */
 int nn_mkdirs(const char *path, char *err, size_t n_err);
 

@@ -219,11 +219,25 @@ void collect_flatten_spec(const struct nn_ynode *spec, struct spec_leaves *out)
     if (spec) flatten(out, spec, key, 0);
 }
 
+struct nn_ynode *collect_parse_file(const char *path, size_t max, struct nn_diag *d)
+{
+    size_t len;
+    char why[256];
+    char *text = (char *)nn_read_file_max(path, max, &len, why, sizeof why);
+    if (!text) {
+        nn_diag_error(d, (struct nn_mark){0, 0, 0}, "%s", why);
+        return NULL;
+    }
+    struct nn_ynode *root = nn_yaml_parse_string(text, len, d);
+    free(text);
+    return root;
+}
+
 int collect_read_spec(const char *path, struct spec_leaves *out, FILE *errors)
 {
     struct nn_diag d;
     nn_diag_init(&d, path);
-    struct nn_ynode *spec = nn_yaml_parse_file(path, &d);
+    struct nn_ynode *spec = collect_parse_file(path, NN_SPEC_FILE_MAX, &d);
     if (errors) nn_diag_print(&d, errors);
     nn_diag_free(&d);
     collect_flatten_spec(spec, out);
@@ -310,9 +324,11 @@ int collect_load(const char *dir, struct run_record *r, char *err, size_t n_err)
     snprintf(path, sizeof path, "%s/results.json", dir);
     struct nn_diag d;
     nn_diag_init(&d, path);
-    struct nn_ynode *res = nn_yaml_parse_file(path, &d);   /* JSON is YAML's flow syntax */
+    /* JSON is YAML's flow syntax */
+    struct nn_ynode *res = collect_parse_file(path, NN_RESULTS_FILE_MAX, &d);
     if (!res || res->kind != NN_Y_MAP) {
-        snprintf(err, n_err, "%s", d.n_errors ? d.msgs[0] : "results.json is not an object");
+        if (d.n_errors) snprintf(err, n_err, "%s", d.msgs[0]);
+        else snprintf(err, n_err, "%s: not a JSON object", path);
         nn_ynode_free(res);
         nn_diag_free(&d);
         return -1;

@@ -22,6 +22,7 @@ int collect_metric(const char *name, char *why, size_t n);
 /* ---- pieces nnrun report uses too ---------------------------------------- */
 
 struct nn_ynode;
+struct nn_diag;
 
 /* A list of paths. */
 struct collect_paths {
@@ -63,7 +64,13 @@ struct spec_leaves {
 };
 void collect_flatten_spec(const struct nn_ynode *spec, struct spec_leaves *out);
 
-/* Reads and flattens the spec at path; -1 when it cannot be read, its
+/* A run record's YAML or JSON file (spec.yaml, results.json) parsed, read
+ * bounded (nn_read_file_max: a regular file of at most max bytes; a FIFO, a
+ * device or a directory is refused without blocking); NULL with the errors,
+ * each naming path, in d. */
+struct nn_ynode *collect_parse_file(const char *path, size_t max, struct nn_diag *d);
+
+/* Reads and flattens the spec at path (at most NN_SPEC_FILE_MAX bytes); -1 when it cannot be read, its
  * diagnostics printed to errors (NULL: not printed). */
 int collect_read_spec(const char *path, struct spec_leaves *out, FILE *errors);
 void collect_leaves_free(struct spec_leaves *l);

@@ -7,13 +7,101 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "nnrun/checkpoint.h"
 #include "nnrun/parallel.h"
 #include "nnrun/run.h"
 #include "nnrun/util.h"
 
 #define EVAL_BATCH 256
+
+/* The spec at path with the first n of sets applied, or NULL; quiet (the
+ * full spec has been loaded and reported on already). */
+static struct nn_spec *load_quiet(const char *path, const char *const *sets, int n)
+{
+    struct nn_diag d;
+    nn_diag_init(&d, path);
+    d.overrides = sets;
+    d.n_overrides = n;
+    struct nn_ynode *root = nn_yaml_parse_file(path, &d);
+    int bad = !root;
+    for (int i = 0; root && !bad && i < n; i++) bad = nn_spec_override(root, sets[i], i + 1, &d);
+    struct nn_spec *s = bad ? NULL : nn_spec_from_tree(root, path, &d);
+    nn_ynode_free(root);
+    nn_diag_free(&d);
+    return s;
+}
+
+/* What weights depend on: the resolved spec's model section (input and
+ * layers with every argument) and the input scaling (data.divide_by,
+ * data.standardize).  malloc'd text. */
+static char *model_of(const struct nn_spec *s)
+{
+    char *y = nn_spec_to_yaml(s);
+    const char *a = strstr(y, "\nmodel:\n"), *b = a ? strstr(a, "\ntrain:\n") : NULL;
+    struct cli_sb m = {0};
+    if (a && b) cli_sb_put(&m, "%.*s", (int)(b - a), a);
+    else cli_sb_put(&m, "%s", y);   /* no sections found: the whole spec */
+    cli_sb_put(&m, "\ndivide_by %a standardize %d\n", (double)s->data.divide_by,
+               s->data.standardize);
+    free(y);
+    return m.p;
+}
+
+/* Whether the weights file (written for the spec hash `hash`) belongs to
+ * the resolved spec s (spec_path with c's overrides).  It does when the
+ * hashes agree; with --set, also when the file was written for spec_path as
+ * it stands and no override changes the model (a test set, test_samples,
+ * batch_size, the loss are free; units, layers, input shape, divide_by and
+ * standardize are not).  0, or -1 with the message printed. */
+static int weights_belong(const struct cli *c, const char *spec_path, const struct nn_spec *s,
+                          const char *weights, uint64_t hash)
+{
+    const uint64_t mine = nn_spec_hash(s);
+    if (hash == mine) return 0;
+    if (!c->n_sets) {
+        fprintf(stderr, "nnrun: error: %s: was written for a spec with hash %016llx; %s has "
+                "hash %016llx: the weights belong to another spec (give the run directory "
+                "they came from, or the spec with the --set overrides they were trained "
+                "with)\n", weights, (unsigned long long)hash, spec_path,
+                (unsigned long long)mine);
+        return -1;
+    }
+    struct nn_spec *base = load_quiet(spec_path, c->sets, 0);
+    const uint64_t base_hash = base ? nn_spec_hash(base) : 0;
+    int rc = -1;
+    if (!base || base_hash != hash) {
+        fprintf(stderr, "nnrun: error: %s: was written for a spec with hash %016llx; %s has "
+                "hash %016llx with the --set overrides, %016llx without: the weights belong "
+                "to another spec (give the run directory they came from, or the spec with "
+                "the overrides they were trained with)\n", weights, (unsigned long long)hash,
+                spec_path, (unsigned long long)mine, (unsigned long long)base_hash);
+    } else {
+        /* the file is spec_path's: each override in turn must leave its model */
+        char *want = model_of(base), *now = NULL;
+        int k = 0;
+        for (; k < c->n_sets; k++) {
+            struct nn_spec *t = load_quiet(spec_path, c->sets, k + 1);
+            now = t ? model_of(t) : NULL;
+            nn_spec_free(t);
+            const int same = now && !strcmp(now, want);
+            free(now);
+            if (!same) break;
+        }
+        if (k == c->n_sets) {
+            rc = 0;
+        } else {
+            fprintf(stderr, "nnrun: error: --set %s: changes the model that %s was trained "
+                    "as (%s: its input, layers or input scaling); weights never load into "
+                    "another model\n", c->sets[k], weights, spec_path);
+        }
+        free(want);
+    }
+    nn_spec_free(base);
+    return rc;
+}
 
 /* The model of a run directory (spec.yaml + model.nnw) or of a spec and
  * --weights; allocated, weights loaded, with the input scaling the weights
@@ -21,29 +109,57 @@
 static int load_trained(const struct cli *c, const char *where, struct nn_spec **s,
                         struct nn_graph *g, struct nn_pool **pool, struct nn_input_scaling *sc)
 {
-    char spec[PATH_MAX], weights[PATH_MAX];
+    char spec[PATH_MAX], weights[PATH_MAX], err[1024], why[256];
     struct stat st;
     const int is_dir = !stat(where, &st) && S_ISDIR(st.st_mode);
     if (is_dir) {
-        snprintf(spec, sizeof spec, "%s/spec.yaml", where);
-        snprintf(weights, sizeof weights, "%s/model.nnw", where);
+        if ((size_t)snprintf(spec, sizeof spec, "%s/spec.yaml", where) >= sizeof spec ||
+            (size_t)snprintf(weights, sizeof weights, "%s/model.nnw", where) >= sizeof weights) {
+            fprintf(stderr, "nnrun: error: %s: path too long\n", where);
+            return EXIT_USAGE;
+        }
         if (c->weights) snprintf(weights, sizeof weights, "%s", c->weights);
     } else {
         if (!c->weights) {
-            fprintf(stderr, "nnrun: error: %s is not a run directory; give a run directory, "
-                    "or a spec with --weights FILE\n", where);
+            fprintf(stderr, "nnrun: error: %s: %s; give a run directory, or a spec with "
+                    "--weights FILE\n", where,
+                    access(where, F_OK) ? "no such run directory" : "is not a run directory");
             return EXIT_USAGE;
         }
         snprintf(spec, sizeof spec, "%s", where);
         snprintf(weights, sizeof weights, "%s", c->weights);
     }
+    /* the spec is read twice (with and without --set): a regular file of at
+     * most NN_SPEC_FILE_MAX bytes, never a FIFO or a device to block on */
+    uint64_t size;
+    int fd = nn_open_regular(spec, NN_SPEC_FILE_MAX, &size, why, sizeof why);
+    if (fd < 0) {
+        fprintf(stderr, "nnrun: error: %s: %s\n", spec, why);
+        return EXIT_USAGE;   /* as a spec that does not parse */
+    }
+    close(fd);
     int rc = cli_load_model(c, spec, s, g);
     if (rc) return rc;
-    char err[1024];
+    /* the file's header first: the parameter count and the spec it belongs to */
+    struct nn_ckpt h;
+    if (nn_ckpt_read_header(weights, g->n_params, &h, err, sizeof err)) {
+        fprintf(stderr, "nnrun: error: %s\n", err);
+        rc = EXIT_RUNTIME;
+    } else if (h.n_params != g->n_params) {
+        fprintf(stderr, "nnrun: error: %s: holds %llu parameters, the model has %zu\n", weights,
+                (unsigned long long)h.n_params, g->n_params);
+        rc = EXIT_RUNTIME;
+    } else if (weights_belong(c, spec, *s, weights, h.spec_hash)) {
+        rc = EXIT_RUNTIME;
+    }
+    if (rc) {
+        nn_graph_free(g);
+        nn_spec_free(*s);
+        return rc;
+    }
     *pool = nn_pool_create(c->threads);
-    /* the spec's hash must match unless --set changed it on purpose */
     if (nn_graph_alloc(g, EVAL_BATCH, nn_pool_threads(*pool), err, sizeof err) ||
-        nn_load_weights(g, weights, c->n_sets ? 0 : nn_spec_hash(*s), sc, err, sizeof err)) {
+        nn_load_weights(g, weights, h.spec_hash, sc, err, sizeof err)) {
         fprintf(stderr, "nnrun: error: %s\n", err);
         nn_pool_free(*pool);
         nn_graph_free(g);
@@ -154,7 +270,17 @@ int cmd_predict(int argc, char **argv, int first)
     char err[1024];
     struct nn_dataset ds = {0};
     int rank = 4;
-    uint32_t dims[4];
+    uint32_t dims[4] = {0};
+    /* images from a FIFO or a device would block or never end: a regular file */
+    uint64_t size;
+    char why[256];
+    int fd = nn_open_regular(c.pos[1], 0, &size, why, sizeof why);
+    if (fd < 0) {
+        fprintf(stderr, "nnrun: error: %s: %s\n", c.pos[1], why);
+        rc = EXIT_RUNTIME;
+        goto out;
+    }
+    close(fd);
     if (is_csv(c.pos[1])) {
         /* the layout of the spec's CSV files (label column, header), else a
          * label in column 0 under a header line; the labels are not used */
@@ -174,14 +300,40 @@ int cmd_predict(int argc, char **argv, int first)
             rc = EXIT_RUNTIME;
             goto out;
         }
+        /* one image's shape as the file gives it: rank 3 is [h, w], 1 channel */
+        char shape[96];
+        int at = snprintf(shape, sizeof shape, "[");
+        for (int k = 1; k < rank; k++)
+            at += snprintf(shape + at, sizeof shape - (size_t)at, "%s%u", k > 1 ? ", " : "",
+                           dims[k]);
+        snprintf(shape + at, sizeof shape - (size_t)at, "]%s", rank == 3 ? " (1 channel)" : "");
+        const uint32_t want[3] = {(uint32_t)s->input[0], (uint32_t)s->input[1],
+                                  (uint32_t)s->input[2]};
+        const int fits = (rank == 3 && dims[1] == want[0] && dims[2] == want[1] && want[2] == 1) ||
+                         (rank == 4 && dims[1] == want[0] && dims[2] == want[1] &&
+                          dims[3] == want[2]);
+        if (rank < 3 || !fits) {
+            fprintf(stderr, "nnrun: error: %s: an IDX file of rank %d: %u image%s of %s; the "
+                    "model takes images of [%d, %d, %d]\n", c.pos[1], rank, dims[0],
+                    dims[0] == 1 ? "" : "s", rank < 2 ? "[] (no image dimensions)" : shape,
+                    s->input[0], s->input[1], s->input[2]);
+            rc = EXIT_RUNTIME;
+            goto out_data;
+        }
         ds.n = dims[0];
-        ds.h = rank > 1 ? (int)dims[1] : 1;
-        ds.w = rank > 2 ? (int)dims[2] : 1;
-        ds.c = rank > 3 ? (int)dims[3] : 1;
+        ds.h = s->input[0];
+        ds.w = s->input[1];
+        ds.c = s->input[2];
     }
-    if (rank < 3 || ds.h != s->input[0] || ds.w != s->input[1] || ds.c != s->input[2]) {
-        fprintf(stderr, "nnrun: error: %s: images are [%d, %d, %d] (rank %d), the model takes "
-                "[%d, %d, %d]\n", c.pos[1], ds.h, ds.w, ds.c, rank, s->input[0], s->input[1],
+    if (ds.n == 0) {
+        fprintf(stderr, "nnrun: error: %s: holds 0 images of [%d, %d, %d]: nothing to "
+                "predict\n", c.pos[1], ds.h, ds.w, ds.c);
+        rc = EXIT_RUNTIME;
+        goto out_data;
+    }
+    if (ds.h != s->input[0] || ds.w != s->input[1] || ds.c != s->input[2]) {
+        fprintf(stderr, "nnrun: error: %s: images are [%d, %d, %d], the model takes "
+                "[%d, %d, %d]\n", c.pos[1], ds.h, ds.w, ds.c, s->input[0], s->input[1],
                 s->input[2]);
         rc = EXIT_RUNTIME;
         goto out_data;

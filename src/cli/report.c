@@ -100,7 +100,7 @@ static int read_results(struct run *r, const char *path)
 {
     struct nn_diag d;
     nn_diag_init(&d, path);
-    struct nn_ynode *root = nn_yaml_parse_file(path, &d);
+    struct nn_ynode *root = collect_parse_file(path, NN_RESULTS_FILE_MAX, &d);
     nn_diag_print(&d, stderr);
     nn_diag_free(&d);
     if (!root) return EXIT_RUNTIME;
@@ -187,27 +187,58 @@ static int read_results(struct run *r, const char *path)
     return j.bad ? EXIT_RUNTIME : 0;
 }
 
-/* metrics.csv: epoch,loss,accuracy,mse,P_loss,P_accuracy,P_mse,seconds */
+/* The line at *p, its '\n' (or "\r\n") cut off, *p moved past it; NULL at
+ * end, or (with the message printed and *status set) when it is longer
+ * than NN_METRICS_LINE_MAX. */
+static char *next_line(char **p, char *end, int *line_no, const char *path, int *status)
+{
+    char *s = *p;
+    if (s >= end) return NULL;
+    char *nl = memchr(s, '\n', (size_t)(end - s));
+    if (!nl) nl = end;
+    ++*line_no;
+    if (nl - s > NN_METRICS_LINE_MAX) {
+        fprintf(stderr, "nnrun: error: %s:%d: a line longer than %d bytes\n", path, *line_no,
+                NN_METRICS_LINE_MAX);
+        *status = EXIT_RUNTIME;
+        return NULL;
+    }
+    *nl = '\0';   /* end itself is the text's terminating NUL */
+    if (nl > s && nl[-1] == '\r') nl[-1] = '\0';
+    *p = nl + 1;
+    return s;
+}
+
+/* metrics.csv: epoch,loss,accuracy,mse,P_loss,P_accuracy,P_mse,seconds[,lr].
+ * Bounded: a regular file of at most NN_METRICS_FILE_MAX bytes, lines of at
+ * most NN_METRICS_LINE_MAX bytes, at most NN_METRICS_ROWS_MAX rows, no NUL. */
 static int read_metrics(struct run *r, const char *path)
 {
     size_t len;
     char why[256];
-    char *text = (char *)nn_read_file(path, &len, why, sizeof why);
+    char *text = (char *)nn_read_file_max(path, NN_METRICS_FILE_MAX, &len, why, sizeof why);
     if (!text) {
-        fprintf(stderr, "nnrun: error: %s\n", why);
+        fprintf(stderr, "nnrun: error: %s: %s\n", path, why);
         return EXIT_RUNTIME;
     }
-    int status = 0, cols = 0, line_no = 1;
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        fprintf(stderr, "nnrun: error: %s: a NUL byte at offset %zu: not a text file\n", path,
+                (size_t)(nul - text));
+        free(text);
+        return EXIT_RUNTIME;
+    }
+    int status = 0, cols = 0, line_no = 0;
     int c_epoch = -1, c_loss = -1, c_acc = -1, c_eloss = -1, c_eacc = -1;
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    if (!line || strlen(line) > 4096) {
-        fprintf(stderr, "nnrun: error: %s: no header line\n", path);
+    char *p = text, *const end = text + len;
+    char *line = next_line(&p, end, &line_no, path, &status);
+    if (!line) {
+        if (!status) fprintf(stderr, "nnrun: error: %s: empty: no header line\n", path);
         free(text);
         return EXIT_RUNTIME;
     }
     {
         char *hs = NULL;
-        line[strcspn(line, "\r")] = '\0';
         for (char *h = strtok_r(line, ",", &hs); h; h = strtok_r(NULL, ",", &hs), cols++) {
             if (!strcmp(h, "epoch")) c_epoch = cols;
             else if (!strcmp(h, "loss")) c_loss = cols;
@@ -219,29 +250,34 @@ static int read_metrics(struct run *r, const char *path)
         }
     }
     if (c_epoch < 0 || c_loss < 0 || c_acc < 0 || c_eloss < 0 || c_eacc < 0 || cols > 64) {
-        fprintf(stderr, "nnrun: error: %s: the header is not 'epoch,loss,accuracy,mse,"
+        fprintf(stderr, "nnrun: error: %s:1: the header is not 'epoch,loss,accuracy,mse,"
                 "val_loss|test_loss,val_accuracy|test_accuracy,...'\n", path);
         free(text);
         return EXIT_RUNTIME;
     }
     int cap = 0;
     double v[64];
-    while ((line = strtok_r(NULL, "\n", &save))) {
-        line_no++;
-        line[strcspn(line, "\r")] = '\0';
+    for (;;) {
+        if (!(line = next_line(&p, end, &line_no, path, &status))) break;
         if (!*line) continue;
+        if (r->n_ep >= NN_METRICS_ROWS_MAX) {
+            fprintf(stderr, "nnrun: error: %s:%d: more than %d rows (train.epochs is at most "
+                    "%d)\n", path, line_no, NN_METRICS_ROWS_MAX, NN_METRICS_ROWS_MAX);
+            status = EXIT_RUNTIME;
+            break;
+        }
         int n = 0;
-        char *p = line;
+        char *q = line;
         for (;;) {
-            char *end;
-            double x = strtod(p, &end);
-            if (end == p || (*end && *end != ',') || n == 64) {
+            char *e;
+            double x = strtod(q, &e);
+            if (e == q || (*e && *e != ',') || n == 64) {
                 n = -1;
                 break;
             }
             v[n++] = x;
-            if (!*end) break;
-            p = end + 1;
+            if (!*e) break;
+            q = e + 1;
         }
         if (n != cols) {
             fprintf(stderr, "nnrun: error: %s:%d: expected %d comma-separated numbers\n", path,
@@ -327,7 +363,15 @@ static int find_runs(struct runs *rs, const char *arg)
     int found = is_dir(sub) ? scan_dir(rs, sub) : 0;
     if (!found) found = scan_dir(rs, dir);
     if (!found) {
-        fprintf(stderr, "nnrun: error: %s: no results.json (not a run record)\n", dir);
+        char res[PATH_MAX + 16], why[256];
+        uint64_t size;
+        snprintf(res, sizeof res, "%s/results.json", dir);
+        const int fd = access(res, F_OK) ? -1 : nn_open_regular(res, 0, &size, why, sizeof why);
+        if (fd >= 0) close(fd);
+        if (!access(res, F_OK) && fd < 0)   /* there, but a FIFO, a directory, a device */
+            fprintf(stderr, "nnrun: error: %s: %s (not a run record)\n", res, why);
+        else
+            fprintf(stderr, "nnrun: error: %s: no results.json (not a run record)\n", dir);
         return EXIT_USAGE;
     }
     return 0;

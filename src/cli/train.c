@@ -120,6 +120,16 @@ int cmd_train(int argc, char **argv, int first)
     if (!spec_path && c.resume) {   /* nnrun --resume DIR: the run's own spec */
         snprintf(spec_buf, sizeof spec_buf, "%s/spec.yaml", c.resume);
         spec_path = spec_buf;
+        /* the record's spec: a regular file of at most NN_SPEC_FILE_MAX bytes
+         * (a FIFO would block the spec reader); a missing one is reported below */
+        char why[256];
+        uint64_t size;
+        const int fd = nn_open_regular(spec_buf, NN_SPEC_FILE_MAX, &size, why, sizeof why);
+        if (fd >= 0) close(fd);
+        else if (!access(spec_buf, F_OK)) {
+            fprintf(stderr, "nnrun: error: %s: %s\n", spec_buf, why);
+            return EXIT_USAGE;
+        }
     }
     if (!spec_path) {
         fprintf(stderr, "nnrun: error: no spec file given\n");

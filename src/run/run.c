@@ -59,33 +59,60 @@ static int write_metrics(const char *path, const struct nn_run_result *r, const 
     return write_text(path, text, len, err, n_err);
 }
 
-/* The rows of a run being resumed: the first `want` rows of metrics.csv. */
+/* The rows of a run being resumed: the first `want` rows of metrics.csv,
+ * under the header write_metrics writes (lr last; older runs lack it).
+ * Bounded: a regular file of at most NN_METRICS_FILE_MAX bytes, lines of at
+ * most NN_METRICS_LINE_MAX, every row's numbers checked. */
 static int read_metrics(const char *path, struct nn_run_result *r, int want, const char *pre,
                         char *err, size_t n_err)
 {
     size_t len;
     char why[256];
     if (want == 0) return 0;   /* stopped during epoch 1: no rows written yet */
-    char *text = (char *)nn_read_file(path, &len, why, sizeof why);
+    char *text = (char *)nn_read_file_max(path, NN_METRICS_FILE_MAX, &len, why, sizeof why);
     if (!text) {
         snprintf(err, n_err, "%s: %s", path, why);
         return -1;
     }
-    char *line = strchr(text, '\n');
-    int n = 0;
-    while (line && n < want) {
+    char head[128];
+    snprintf(head, sizeof head, "epoch,loss,accuracy,mse,%s_loss,%s_accuracy,%s_mse,seconds", pre,
+             pre, pre);
+    const size_t hl = strlen(head);
+    int n = 0, line_no = 1, bad = 0;
+    char *line = text, *const end = text + len;
+    if (len < hl || memcmp(text, head, hl) || (text[hl] != '\n' && strncmp(text + hl, ",lr\n", 4))) {
+        snprintf(err, n_err, "%s:1: the header is not '%s[,lr]'", path, head);
+        bad = 1;
+    }
+    while (!bad && n < want) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl) break;   /* the last line, or none: no more complete rows */
+        line = nl + 1;
+        line_no++;
+        nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl) break;
+        if (nl - line > NN_METRICS_LINE_MAX) {
+            snprintf(err, n_err, "%s:%d: a line longer than %d bytes", path, line_no,
+                     NN_METRICS_LINE_MAX);
+            bad = 1;
+            break;
+        }
+        *nl = '\0';
         struct nn_epoch_row *w = &r->rows[n];
         w->train.lr = NAN;   /* a run begun before the lr column: unknown, written "nan" */
-        const int k = sscanf(line + 1, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &w->epoch,
+        int used = -1;
+        const int k = sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf%n,%lf%n", &w->epoch,
                              &w->train.loss, &w->train.accuracy, &w->train.mse, &w->eval.loss,
-                             &w->eval.accuracy, &w->eval.mse, &w->train.seconds, &w->train.lr);
-        if ((k != 9 && k != 8) || w->epoch != n + 1)
-            break;
+                             &w->eval.accuracy, &w->eval.mse, &w->train.seconds, &used,
+                             &w->train.lr, &used);
+        *nl = '\n';
+        if ((k != 9 && k != 8) || used < 0 || line + used != nl || w->epoch != n + 1)
+            break;   /* the first incomplete or foreign row ends the usable ones */
         w->eval_name = pre;
         n++;
-        line = strchr(line + 1, '\n');
     }
     free(text);
+    if (bad) return -1;
     if (n < want) {
         snprintf(err, n_err, "%s: has %d complete rows, the checkpoint is after epoch %d", path,
                  n, want);
@@ -299,12 +326,15 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
                      "hash is %016llx (resume with the run's own spec.yaml, or the same spec, "
                      "seed and overrides)", p.ckpt, (unsigned long long)c.spec_hash,
                      (unsigned long long)hash);
-        else if (c.n_params != g->n_params || c.epoch > E ||
-                 c.batch >= nn_trainer_batches(&t))
-            snprintf(err, n_err, "%s: does not fit this spec (%llu parameters, epoch %d, "
-                     "batch %llu)", p.ckpt, (unsigned long long)c.n_params, c.epoch,
-                     (unsigned long long)c.batch);
-        else
+        else if (c.n_params != g->n_params)
+            snprintf(err, n_err, "%s: holds %llu parameters, the model has %zu", p.ckpt,
+                     (unsigned long long)c.n_params, g->n_params);
+        else if (nn_ckpt_check_position(&c, E, nn_trainer_batches(&t),
+                                        (uint64_t)s->train.batch_size, err, n_err)) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", err);
+            snprintf(err, n_err, "%s: %s", p.ckpt, why);
+        } else
             bad = 0;
         if (!bad) {
             memcpy(g->params, c.params, g->n_params * sizeof *g->params);

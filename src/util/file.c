@@ -1,4 +1,4 @@
-/* file.c - whole-file reads, atomic writes, mkdir -p. */
+/* file.c - bounded whole-file reads, atomic writes, mkdir -p. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -50,37 +50,102 @@ int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err
     return 0;
 }
 
-uint8_t *nn_read_file(const char *path, size_t *len, char *err, size_t n_err)
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t m)
 {
-    FILE *f = fopen(path, "rbe");
-    if (!f) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
+int nn_open_regular(const char *path, uint64_t max, uint64_t *size, char *err, size_t n_err)
+{
+    /* O_NONBLOCK: opening a FIFO with no writer (or a tty) returns at once
+     * instead of waiting; the file is refused below anyway */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
         snprintf(err, n_err, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st)) {
+        snprintf(err, n_err, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, n_err, "is %s, not a regular file", file_kind(st.st_mode));
+        close(fd);
+        return -1;
+    }
+    if (st.st_size < 0 || (max && (uint64_t)st.st_size > max)) {
+        snprintf(err, n_err, "is %lld bytes, more than the %llu this file may have",
+                 (long long)st.st_size, (unsigned long long)max);
+        close(fd);
+        return -1;
+    }
+    /* back to blocking reads: a regular file never blocks, but a read of
+     * one with O_NONBLOCK may fail with EAGAIN on some file systems */
+    const int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    *size = (uint64_t)st.st_size;
+    return fd;
+}
+
+int nn_read_full(int fd, void *buf, size_t n, char *err, size_t n_err)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            snprintf(err, n_err, "read error: %s", strerror(errno));
+            return -1;
+        }
+        if (r == 0) {
+            snprintf(err, n_err, "changed while being read: %zu bytes instead of %zu", got, n);
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+uint8_t *nn_read_file_max(const char *path, size_t max, size_t *len, char *err, size_t n_err)
+{
+    uint64_t size;
+    int fd = nn_open_regular(path, max ? max : NN_READ_FILE_MAX, &size, err, n_err);
+    if (fd < 0) return NULL;
+    /* the size seen at open, no more: a file that grows meanwhile is caught below */
+    uint8_t *buf = size < SIZE_MAX ? malloc((size_t)size + 1) : NULL;
+    if (!buf) {
+        snprintf(err, n_err, "out of memory for %llu bytes", (unsigned long long)size);
+        close(fd);
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap + 1);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        uint8_t *nb = cap > SIZE_MAX / 4 ? NULL : realloc(buf, 2 * cap + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
+    struct stat st;
+    int bad = nn_read_full(fd, buf, (size_t)size, err, n_err);
+    if (!bad && (fstat(fd, &st) || (uint64_t)st.st_size != size)) {
+        snprintf(err, n_err, "changed while being read: %llu bytes at open, %lld now",
+                 (unsigned long long)size, (long long)st.st_size);
+        bad = 1;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        snprintf(err, n_err, "%s", buf ? "read error" : "out of memory");
+    close(fd);
+    if (bad) {
         free(buf);
         return NULL;
     }
-    buf[n] = '\0';
-    *len = n;
+    buf[size] = '\0';
+    *len = (size_t)size;
     return buf;
+}
+
+uint8_t *nn_read_file(const char *path, size_t *len, char *err, size_t n_err)
+{
+    return nn_read_file_max(path, NN_READ_FILE_MAX, len, err, n_err);
 }
 
 int nn_mkdirs(const char *path, char *err, size_t n_err)

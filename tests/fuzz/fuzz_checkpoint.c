@@ -7,11 +7,20 @@
  * The CRC-32 at the end would stop almost every mutation at the checksum, so
  * odd-length inputs get a correct CRC patched in first: the fuzzer then
  * reaches the header checks and zlib.  (Refusals by checksum are covered by
- * tests/test_run.c, which flips every byte of a file.) */
+ * tests/test_run.c, which flips every byte of a file.)
+ *
+ * The same bytes are also read as a file, through an in-memory file
+ * (memfd_create, /proc/self/fd/N): nn_ckpt_read checks the header against
+ * the file's size before it reads the payload, and must agree with
+ * nn_ckpt_decode on every input (accept what it accepts, refuse what it
+ * refuses), as must nn_ckpt_read_header where decode accepts.  An accepted
+ * state goes through nn_ckpt_check_position with a run made from the input's
+ * last bytes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -19,9 +28,35 @@
 
 #define MAX_PARAMS (1u << 20)
 
+static int fd_in = -1;
+static char path_in[64];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fd_in = memfd_create("fuzz_checkpoint_in", 0);
+    if (fd_in < 0) abort();
+    snprintf(path_in, sizeof path_in, "/proc/self/fd/%d", fd_in);
+    return 0;
+}
+
+static void put_file(int fd, const uint8_t *data, size_t size)
+{
+    if (ftruncate(fd, 0) != 0) abort();
+    for (size_t off = 0; off < size;) {
+        ssize_t w = pwrite(fd, data + off, size - off, (off_t)off);
+        if (w <= 0) abort();
+        off += (size_t)w;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct nn_ckpt c, again;
+    struct nn_ckpt c, again, head;
     char err[512];
     uint8_t *buf = malloc(size ? size : 1);
     memcpy(buf, data, size);
@@ -31,10 +66,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     err[0] = '\0';
     int rc = nn_ckpt_decode(buf, size, MAX_PARAMS, &c, err, sizeof err);
+    /* the bounded file reader agrees with the decoder */
+    put_file(fd_in, buf, size);
     free(buf);
+    char ferr[1024] = "";
+    const int frc = nn_ckpt_read(path_in, MAX_PARAMS, &again, ferr, sizeof ferr);
+    if (frc != rc || (frc && strncmp(ferr, path_in, strlen(path_in)))) abort();
+    if (!frc) nn_ckpt_free(&again);
+    if (!rc && (nn_ckpt_read_header(path_in, MAX_PARAMS, &head, ferr, sizeof ferr) ||
+                head.params || head.n_params != c.n_params || head.spec_hash != c.spec_hash ||
+                head.step != c.step))
+        abort();
     if (rc) {
         if (!err[0]) abort();   /* every refusal says why */
         return 0;
+    }
+    if (size >= 12) {   /* a run to resume: epochs, batches, batch size from the last bytes */
+        const uint8_t *t = data + size - 12;
+        err[0] = '\0';
+        if (nn_ckpt_check_position(&c, 1 + t[0] % 200, 1 + (t[1] | t[2] << 8), 1 + t[3] % 128,
+                                   err, sizeof err) &&
+            !err[0])
+            abort();
     }
     /* round trip through a file: the same header fields and arrays */
     char path[64];
