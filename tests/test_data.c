@@ -290,11 +290,17 @@ START_TEST(test_oversize)
     static const uint8_t huge[16] = {0, 0, 8, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2};
     write_bytes(at("huge"), huge, sizeof huge);
     expect_read_error(at("huge"), "4 GiB");
-    /* eight dims of 2^32 - 1: the product overflows size_t */
+    /* eight dims of 2^31 - 1: the product overflows 64 bits */
     uint8_t over[4 + 32] = {0, 0, 8, 8};
     memset(over + 4, 0xff, 32);
+    for (int i = 0; i < 8; i++) over[4 + 4 * i] = 0x7f;
     write_bytes(at("over"), over, sizeof over);
     expect_read_error(at("over"), "4 GiB");
+    /* a dimension over INT_MAX never comes back (it would be -1 as an int) */
+    static const uint8_t wide[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1};
+    write_bytes(at("wide"), wide, sizeof wide);
+    expect_read_error(at("wide"), "dimension 2 of 3 in the IDX header is 4294967295, over "
+                      "2147483647");
     /* 1 GiB announced, 10 bytes there: refused without a 1 GiB allocation */
     static const uint8_t lie[18] = {0, 0, 8, 1, 0x40, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     write_bytes(at("lie"), lie, sizeof lie);
@@ -650,9 +656,10 @@ START_TEST(test_real_fashion_mnist)
  * reader accepted such a file and the writer refused to write it. */
 START_TEST(test_zero_dim_overflow)
 {
-    static const uint32_t dims[4] = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0};
-    static const uint8_t want[20] = {0, 0, 8, 4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                     0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    /* (dimensions over INT_MAX are refused since: 2^31 - 1 stands in for 2^32 - 1) */
+    static const uint32_t dims[4] = {0x7FFFFFFFu, 0x7FFFFFFFu, 0x7FFFFFFFu, 0};
+    static const uint8_t want[20] = {0, 0, 8, 4, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff,
+                                     0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0};
     write_bytes(at("zin"), want, sizeof want);
     uint8_t *data = NULL;
     uint32_t got[8];

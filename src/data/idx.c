@@ -136,6 +136,11 @@ static int idx_open(struct idx_in *f, const char *path, int max_rank, char *err,
     for (int i = 0; i < r; i++) {
         f->dims[i] = be32(dbytes + 4 * i);
         if (f->dims[i] == 0) total = 0;   /* no payload, whatever the other dimensions */
+        if (f->dims[i] > INT_MAX) {   /* so that every dimension read fits an int */
+            snprintf(err, n_err, "%s: dimension %d of %d in the IDX header is %u, over %d",
+                     path, i + 1, r, (unsigned)f->dims[i], INT_MAX);
+            goto fail;
+        }
     }
     for (int i = 0; i < r && total && !too_big; i++) {
         total *= f->dims[i];   /* <= 2^32 * (2^32 - 1): no overflow */
@@ -277,8 +282,14 @@ int nn_idx_write(const char *path, const uint8_t *data, int rank, const uint32_t
         return -1;
     }
     size_t total = 1;
-    for (int i = 0; i < rank; i++)
+    for (int i = 0; i < rank; i++) {
         if (!dims[i]) total = 0;   /* no payload, whatever the other dimensions (as nn_idx_read) */
+        if (dims[i] > INT_MAX) {
+            snprintf(err, n_err, "%s: dimension %d is %u, over %d", path, i + 1,
+                     (unsigned)dims[i], INT_MAX);
+            return -1;
+        }
+    }
     for (int i = 0; i < rank && total; i++) {
         if (total > SIZE_MAX / dims[i]) {
             snprintf(err, n_err, "%s: the dimensions overflow the address space", path);
