@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include "nnrun/data.h"
 #include "nnrun/util.h"
 #include "source.h"
@@ -65,7 +66,8 @@ static const char *shown(const struct csv_state *s, char *buf, size_t n)
         else
             buf[k++] = (char)ch;
     }
-    if (i < s->text_len || s->text_len >= CSV_FIELD_TEXT) k += (size_t)snprintf(buf + k, n - k, "...");
+    if (i < s->text_len || s->text_len >= CSV_FIELD_TEXT)
+        k += (size_t)snprintf(buf + k, n - k, "...");
     buf[k] = '\0';
     return buf;
 }
@@ -137,11 +139,11 @@ static int end_field(struct csv_state *s)
         return fail(s, -1);
     }
     const long long v = s->negative ? -s->value : s->value;
-    const char *shown = s->text;   /* digits and a sign only */
+    const char *num = s->text;   /* digits and a sign only */
     if ((int)f == s->label_column) {
         if (v < 0 || v > 255 || (s->n_classes > 0 && v >= s->n_classes)) {
             snprintf(s->err, s->n_err, "%s:%zu: label %s (field %zu) is outside the %d "
-                     "classes 0..%d", s->path, s->line, shown, f + 1,
+                     "classes 0..%d", s->path, s->line, num, f + 1,
                      s->n_classes > 0 ? s->n_classes : 256,
                      (s->n_classes > 0 ? s->n_classes : 256) - 1);
             return fail(s, -1);
@@ -150,7 +152,7 @@ static int end_field(struct csv_state *s)
     } else {
         if (v < 0 || v > 255) {
             snprintf(s->err, s->n_err, "%s:%zu: pixel value %s (field %zu) is outside 0..255",
-                     s->path, s->line, shown, f + 1);
+                     s->path, s->line, num, f + 1);
             return fail(s, -1);
         }
         const size_t p = (int)f < s->label_column ? f : f - 1;
