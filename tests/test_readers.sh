@@ -141,7 +141,7 @@ YAML
 # bounded memory: under `ulimit -v` (1 GB of address space, where the build
 # allows it: not under ASan) or by /usr/bin/time's maximum resident set
 limit_v=""
-(ulimit -v 1000000 && "$nnrun" --version) >/dev/null 2>&1 && limit_v="ulimit -v 1000000;"
+sh -c 'ulimit -v 1000000 && "$0" --version' "$nnrun" >/dev/null 2>&1 && limit_v="ulimit -v 1000000;"
 timer=""
 [ -x /usr/bin/time ] && timer="/usr/bin/time -f 'maxrss %M'"
 start=$(date +%s)
