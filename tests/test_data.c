@@ -957,6 +957,22 @@ START_TEST(test_csv_bounds)
     for (int i = 0; i < (1 << 20) - 1; i++) big[i] = i % 2 ? ',' : '1';
     expect_csv(big, 0, ":1: more than 26 fields, expected 5 (a label and 4 pixels)");
     free(big);
+    /* blank lines between samples: at most a line's worth (5 x 65) plus 1 MiB */
+    big = malloc((1 << 21) + 64);
+    strcpy(big, "1,2,3,4,5\n");
+    memset(big + 10, '\n', 1 << 21);
+    big[10 + (1 << 21)] = '\0';
+    expect_csv(big, 0, ":1048903: more than 1048901 bytes of blank lines and spaces without a "
+               "sample");
+    memset(big + 10, '\n', (1 << 20) - 1);   /* under the cap: read */
+    strcpy(big + 10 + (1 << 20) - 1, "2,2,2,2,2\n");
+    write_text(at("gap.csv"), big);
+    free(big);
+    struct nn_dataset gap;
+    ck_assert_msg(nn_csv_load(&gap, at("gap.csv"), 0, 0, 2, 2, 1, 10, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_uint_eq(gap.n, 2);
+    nn_dataset_free(&gap);
     /* binary bytes are shown escaped, on one line */
     expect_csv("1,2,\x01\x7f\xc3\xa9,4,5\n", 0, ":1: field 3 is '\\x01\\x7f\\xc3\\xa9', not a "
                "number");

@@ -222,6 +222,10 @@ for f in cut.gz crc.gz junk.gz; do
 done
 run 0 "200 training" csv.yaml --no-record --set data.train=cr.csv
 run 0 "200 training" csv.yaml --no-record --set data.train=crlf.csv
+# a gzip file of nothing but line breaks (64 MiB of them in 64 KB): refused after about 1 MiB
+python3 -c "import gzip; gzip.open('lines.csv.gz', 'wb').write(b'label\n' + b'\n' * (1 << 26))"
+run 1 "lines.csv.gz:1050983: more than 1050981 bytes of blank lines and spaces without a sample" \
+    csv.yaml --no-record --set data.train=lines.csv.gz
 printf 'label,a\n' > header-only.csv
 run 1 "header-only.csv: holds no samples (only a header)" csv.yaml --no-record \
     --set data.train=header-only.csv

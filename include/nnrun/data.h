@@ -86,7 +86,8 @@ int nn_images_load(struct nn_dataset *ds, const char *path, uint64_t max_bytes, 
  * gzipped.  Errors name the file and line: a field that is not an integer, a
  * wrong column count (reported as soon as a line has one field too many), a
  * field over NN_CSV_MAX_FIELD characters, a header line over
- * NN_CSV_MAX_HEADER(cols) bytes, a pixel outside 0..255, a label outside
+ * NN_CSV_MAX_HEADER(cols) bytes, more than a line's worth plus 1 MiB of
+ * blank lines and spaces between two samples, a pixel outside 0..255, a label outside
  * n_classes (n_classes <= 0: no check); an empty file and a file of only a
  * header are told apart.  The images grow as samples arrive; passing
  * max_bytes (0: only the 4 GiB cap) is NN_DATA_TOO_BIG. */

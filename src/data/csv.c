@@ -253,7 +253,11 @@ int nn_csv_load_max(struct nn_dataset *ds, const char *path, int label_column, i
     ds->h = h, ds->w = w, ds->c = c;
     char *buf = nn_xmalloc(CSV_CHUNK);
     const uint64_t header_cap = NN_CSV_MAX_HEADER(s.cols);
-    uint64_t header_len = 0, total = 0;
+    /* bytes between two samples (blank lines, spaces, the next line itself):
+     * at most a full line plus 1 MiB, so that the work per sample is bounded
+     * (a gzip file of nothing but line breaks ends too) */
+    const uint64_t gap_cap = (uint64_t)s.cols * (NN_CSV_MAX_FIELD + 1) + ((uint64_t)1 << 20);
+    uint64_t header_len = 0, total = 0, gap = 0;
     int skipping = header, after_cr = 0, header_seen = 0;
     size_t r;
     while ((r = nn_src_read(&src, buf, CSV_CHUNK)) > 0) {
@@ -265,9 +269,17 @@ int nn_csv_load_max(struct nn_dataset *ds, const char *path, int label_column, i
                 continue;
             }
             after_cr = ch == '\r';
+            if (!skipping && ++gap > gap_cap) {
+                snprintf(err, n_err, "%s:%zu: more than %llu bytes of blank lines and "
+                         "spaces without a sample", path, s.line, (unsigned long long)gap_cap);
+                s.rc = -1;
+                goto out;
+            }
             if (ch == '\n' || ch == '\r') {   /* "\n", "\r\n" or a lone "\r" */
+                const size_t before = ds->n;
                 if (skipping) header_seen = 1;
                 else if (end_line(&s)) goto out;
+                if (ds->n > before) gap = 0;
                 skipping = 0;
                 s.line++;
             } else if (skipping) {
