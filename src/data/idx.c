@@ -1,9 +1,13 @@
-/* idx.c - IDX files (MNIST's format), gzipped or plain, read through zlib.
+/* idx.c - IDX files (MNIST's format), gzipped or plain, read through the
+ * bounded source of source.h (zlib's inflate for gzip), written with zlib.
  *
  * Layout: magic 00 00 08 rank (08 = unsigned bytes), rank big-endian uint32
- * dimensions, then the payload in row-major order.  Every size is checked
- * before anything is allocated, the payload is read straight into its final
- * buffer in large chunks, and no partial result survives an error. */
+ * dimensions, then the payload in row-major order.  Reading is two steps:
+ * the header, checked against the file (idx_open), then the payload
+ * (idx_payload), so a data set compares its two headers, and the memory
+ * limit, before either payload is read.  Every size is checked before
+ * anything is allocated, the payload is read straight into its final buffer
+ * in large chunks, and no partial result survives an error. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -19,7 +23,7 @@
 #include "source.h"
 
 #define IDX_MAX_BYTES ((uint64_t)1 << 32)   /* largest payload accepted: 4 GiB */
-#define IDX_CHUNK (1u << 30)                /* bytes per gzread/gzwrite call (< INT_MAX) */
+#define IDX_CHUNK (1u << 30)                /* bytes per gzwrite/fwrite call (< INT_MAX) */
 #define IDX_FIRST_ALLOC ((size_t)64 << 20)  /* grow beyond this only as data arrives */
 #define IDX_MAX_RANK 255
 
