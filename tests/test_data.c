@@ -704,10 +704,17 @@ START_TEST(test_not_regular)
 {
     /* devices, a directory and a FIFO nobody writes to: refused when opened
      * (O_NONBLOCK, so the FIFO cannot block; Check's timeout would fail a hang) */
-    expect_all_refuse("/dev/zero", "is a character device; nnrun reads data only from regular "
-                      "files");
-    expect_all_refuse("/dev/urandom", "is a character device");
-    expect_all_refuse("/dev/null", "is a character device");
+    static const char *const devices[3] = {"/dev/zero", "/dev/urandom", "/dev/null"};
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        if (stat(devices[i], &st) || !S_ISCHR(st.st_mode)) {   /* a broken container */
+            fprintf(stderr, "test_data: %s is not a character device here; skipped\n",
+                    devices[i]);
+            continue;
+        }
+        expect_all_refuse(devices[i], "is a character device; nnrun reads data only from "
+                          "regular files");
+    }
     ck_assert_int_eq(mkdir(at("dir"), 0755), 0);
     expect_all_refuse(at("dir"), "is a directory");
     ck_assert_int_eq(mkfifo(at("fifo"), 0644), 0);
