@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "nnrun/data.h"
+#include "../src/data/source.h"   /* the bounded source, tested directly */
 
 #define SYS_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -290,11 +291,17 @@ START_TEST(test_oversize)
     static const uint8_t huge[16] = {0, 0, 8, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2};
     write_bytes(at("huge"), huge, sizeof huge);
     expect_read_error(at("huge"), "4 GiB");
-    /* eight dims of 2^32 - 1: the product overflows size_t */
+    /* eight dims of 2^31 - 1: the product overflows 64 bits */
     uint8_t over[4 + 32] = {0, 0, 8, 8};
     memset(over + 4, 0xff, 32);
+    for (int i = 0; i < 8; i++) over[4 + 4 * i] = 0x7f;
     write_bytes(at("over"), over, sizeof over);
     expect_read_error(at("over"), "4 GiB");
+    /* a dimension over INT_MAX never comes back (it would be -1 as an int) */
+    static const uint8_t wide[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1};
+    write_bytes(at("wide"), wide, sizeof wide);
+    expect_read_error(at("wide"), "dimension 2 of 3 in the IDX header is 4294967295, over "
+                      "2147483647");
     /* 1 GiB announced, 10 bytes there: refused without a 1 GiB allocation */
     static const uint8_t lie[18] = {0, 0, 8, 1, 0x40, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     write_bytes(at("lie"), lie, sizeof lie);
@@ -650,9 +657,10 @@ START_TEST(test_real_fashion_mnist)
  * reader accepted such a file and the writer refused to write it. */
 START_TEST(test_zero_dim_overflow)
 {
-    static const uint32_t dims[4] = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0};
-    static const uint8_t want[20] = {0, 0, 8, 4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                     0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    /* (dimensions over INT_MAX are refused since: 2^31 - 1 stands in for 2^32 - 1) */
+    static const uint32_t dims[4] = {0x7FFFFFFFu, 0x7FFFFFFFu, 0x7FFFFFFFu, 0};
+    static const uint8_t want[20] = {0, 0, 8, 4, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff,
+                                     0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0};
     write_bytes(at("zin"), want, sizeof want);
     uint8_t *data = NULL;
     uint32_t got[8];
@@ -667,6 +675,340 @@ START_TEST(test_zero_dim_overflow)
 }
 END_TEST
 
+END_TEST
+
+/* ---- bounded readers (issue 13) ------------------------------------------- */
+
+/* Every reader refuses path at once, naming it and `want`. */
+static void expect_all_refuse(const char *path, const char *want)
+{
+    expect_read_error(path, want);
+    struct nn_dataset ds;
+    write_set(at("ok-im"), at("ok-lb"), 3, 2, 2, 2);
+    expect_load_error(path, at("ok-lb"), 2, want);
+    expect_load_error(at("ok-im"), path, 2, want);
+    memset(&ds, 0xAB, sizeof ds);
+    ck_assert_int_eq(nn_images_load(&ds, path, 0, err, sizeof err), -1);
+    ck_assert_ptr_null(ds.images);
+    ck_assert_msg(strstr(err, want) && !strncmp(err, path, strlen(path)), "%s", err);
+    for (int header = 0; header < 2; header++) {
+        memset(&ds, 0xAB, sizeof ds);
+        ck_assert_int_eq(nn_csv_load(&ds, path, 0, header, 28, 28, 1, 10, err, sizeof err), -1);
+        ck_assert_ptr_null(ds.images);
+        ck_assert_uint_eq(ds.n, 0);
+        ck_assert_msg(strstr(err, want) && !strncmp(err, path, strlen(path)), "%s", err);
+    }
+}
+
+START_TEST(test_not_regular)
+{
+    /* devices, a directory and a FIFO nobody writes to: refused when opened
+     * (O_NONBLOCK, so the FIFO cannot block; Check's timeout would fail a hang) */
+    static const char *const devices[3] = {"/dev/zero", "/dev/urandom", "/dev/null"};
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        if (stat(devices[i], &st) || !S_ISCHR(st.st_mode)) {   /* a broken container */
+            fprintf(stderr, "test_data: %s is not a character device here; skipped\n",
+                    devices[i]);
+            continue;
+        }
+        expect_all_refuse(devices[i], "is a character device; nnrun reads data only from "
+                          "regular files");
+    }
+    ck_assert_int_eq(mkdir(at("dir"), 0755), 0);
+    expect_all_refuse(at("dir"), "is a directory");
+    ck_assert_int_eq(mkfifo(at("fifo"), 0644), 0);
+    double t0 = now();
+    expect_all_refuse(at("fifo"), "is a FIFO (named pipe)");
+    ck_assert_double_lt(now() - t0, 2.0);
+    /* a FIFO with a writer waiting is refused as well, without reading it */
+    int wfd = open(at("fifo"), O_RDWR | O_NONBLOCK);
+    ck_assert_int_ge(wfd, 0);
+    ck_assert_int_eq(write(wfd, "1,2,3\n", 6), 6);
+    expect_all_refuse(at("fifo"), "is a FIFO");
+    close(wfd);
+}
+END_TEST
+
+START_TEST(test_growing_file)
+{
+    /* the source never reads past the size seen at open */
+    write_set(at("im"), at("lb"), 4, 2, 2, 2);
+    struct nn_src src;
+    ck_assert_msg(nn_src_open(&src, at("lb"), err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(src.size, 12);
+    FILE *f = fopen(at("lb"), "ab");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 1000; i++) fputc(1, f);
+    fclose(f);
+    uint8_t buf[4096];
+    ck_assert_uint_eq(nn_src_read(&src, buf, sizeof buf), 12);
+    ck_assert_int_eq(src.state, NN_SRC_END);
+    nn_src_close(&src);
+    /* and a gzip file's compressed bytes likewise: appended data is not inflated */
+    write_set(at("im.gz"), at("lb.gz"), 4, 2, 2, 2);
+    ck_assert_int_eq(nn_src_open(&src, at("lb.gz"), err, sizeof err), 0);
+    f = fopen(at("lb.gz"), "ab");
+    uint8_t raw[4096];
+    size_t n = read_bytes(at("lb.gz"), raw, sizeof raw);
+    fwrite(raw, 1, n, f);   /* a second member: would double the data */
+    fclose(f);
+    ck_assert_uint_eq(nn_src_read(&src, buf, sizeof buf), 12);
+    ck_assert_int_eq(src.state, NN_SRC_END);
+    nn_src_close(&src);
+}
+END_TEST
+
+/* A gzip file of an IDX header and `payload` bytes, zeros or (noise) random. */
+static void write_gz_idx(const char *path, const uint8_t *head, size_t n_head, size_t payload,
+                         int noise)
+{
+    gzFile g = gzopen(path, "wb");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(gzwrite(g, head, (unsigned)n_head), (int)n_head);
+    static uint8_t zeros[1 << 16];
+    memset(zeros, 0, sizeof zeros);
+    if (noise) fill(zeros, sizeof zeros, 5);
+    for (size_t off = 0; off < payload;) {
+        unsigned k = payload - off > sizeof zeros ? sizeof zeros : (unsigned)(payload - off);
+        ck_assert_int_eq(gzwrite(g, zeros, k), (int)k);
+        off += k;
+    }
+    ck_assert_int_eq(gzclose(g), Z_OK);
+}
+
+START_TEST(test_gzip_bomb)
+{
+    /* 5,000,000 images of 28 x 28 (3.9 GB, under the 4 GiB cap) announced
+     * by a gzip file of a few KB: more than it can inflate to */
+    static const uint8_t big[16] = {0, 0, 8, 3, 0x00, 0x4c, 0x4b, 0x40, 0, 0, 0, 28, 0, 0, 0, 28};
+    write_gz_idx(at("bomb.gz"), big, sizeof big, 1 << 20, 0);
+    expect_read_error(at("bomb.gz"), "the header announces 3920000000 bytes of image data "
+                      "(5000000 x 28 x 28), more than a gzip file of");
+    /* labels that disagree are refused from the two headers, before either
+     * payload is read: here the images' payload is cut short as well, and
+     * the count is what the message names */
+    static const uint8_t im[16] = {0, 0, 8, 3, 0, 0, 0x03, 0xe8, 0, 0, 0, 28, 0, 0, 0, 28};
+    write_gz_idx(at("im.gz"), im, sizeof im, 1000 * 784 / 2, 1);
+    static const uint8_t lb[18] = {0, 0, 8, 1, 0, 0, 0, 10};
+    write_bytes(at("lb"), lb, sizeof lb);
+    char want[1200];
+    snprintf(want, sizeof want, "%s: 10 labels but %s has 1000 images (from the headers)",
+             at("lb"), at("im.gz"));
+    expect_load_error(at("im.gz"), at("lb"), 10, want);
+}
+END_TEST
+
+START_TEST(test_max_bytes)
+{
+    write_set(at("im.gz"), at("lb"), 30, 6, 5, 7);   /* 30 * (30 + 1) = 930 bytes */
+    struct nn_dataset ds;
+    memset(&ds, 0xAB, sizeof ds);
+    ck_assert_int_eq(nn_dataset_load_max(&ds, at("im.gz"), at("lb"), 10, 929, err, sizeof err),
+                     NN_DATA_TOO_BIG);
+    ck_assert_ptr_null(ds.images);
+    ck_assert_msg(strstr(err, "30 images of 6 x 5 x 1 and their labels take 930 bytes, more "
+                         "than the 929 bytes the memory limit leaves for data"), "%s", err);
+    ck_assert_int_eq(nn_dataset_load_max(&ds, at("im.gz"), at("lb"), 10, 930, err, sizeof err),
+                     0);
+    ck_assert_uint_eq(ds.n, 30);
+    nn_dataset_free(&ds);
+    ck_assert_int_eq(nn_images_load(&ds, at("im.gz"), 929, err, sizeof err), NN_DATA_TOO_BIG);
+    ck_assert_int_eq(nn_images_load(&ds, at("im.gz"), 930, err, sizeof err), 0);
+    ck_assert_uint_eq(ds.n, 30);
+    ck_assert_int_eq(ds.h, 6);
+    nn_dataset_free(&ds);
+    /* CSV: counted as the samples arrive (4 pixels + a label = 5 bytes each) */
+    FILE *f = fopen(at("s.csv"), "w");
+    for (int i = 0; i < 1000; i++) fprintf(f, "%d,1,2,3,4\n", i % 10);
+    fclose(f);
+    ck_assert_int_eq(nn_csv_load_max(&ds, at("s.csv"), 0, 0, 2, 2, 1, 10, 4000, err,
+                                     sizeof err), NN_DATA_TOO_BIG);
+    ck_assert_ptr_null(ds.images);
+    ck_assert_msg(strstr(err, "s.csv:801: 801 samples of 2 x 2 x 1 and their labels would pass "
+                         "the 4000 bytes (3.9 KiB) the memory limit leaves for data"), "%s", err);
+    ck_assert_int_eq(nn_csv_load_max(&ds, at("s.csv"), 0, 0, 2, 2, 1, 10, 5000, err,
+                                     sizeof err), 0);
+    ck_assert_uint_eq(ds.n, 1000);
+    nn_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_payload_messages)
+{
+    /* damage in the payload is named as such, never as a header error */
+    write_set(at("im.gz"), at("lb.gz"), 200, 28, 28, 10);
+    off_t n = file_size(at("im.gz"));
+    ck_assert_int_eq(truncate(at("im.gz"), n - 100), 0);
+    expect_read_error(at("im.gz"), "truncated: expected 156800 bytes of image data, got");
+    ck_assert_ptr_null(strstr(err, "header"));
+    /* a bad CRC: all the data is there, the checksum says it is damaged */
+    write_set(at("a.gz"), at("b.gz"), 20, 5, 5, 3);
+    n = file_size(at("a.gz"));
+    int fd = open(at("a.gz"), O_RDWR);
+    uint8_t c;
+    ck_assert_int_eq(pread(fd, &c, 1, n - 8), 1);
+    c ^= 0x01;
+    ck_assert_int_eq(pwrite(fd, &c, 1, n - 8), 1);
+    close(fd);
+    expect_read_error(at("a.gz"), "corrupt gzip stream: incorrect data check, at the end of the "
+                      "image data (the payload is damaged)");
+    /* bytes after the gzip stream that are not another member */
+    write_set(at("t.gz"), at("u.gz"), 20, 5, 5, 3);
+    FILE *f = fopen(at("t.gz"), "ab");
+    fputs("junk", f);
+    fclose(f);
+    expect_read_error(at("t.gz"), "trailing data after the gzip stream (at byte");
+    /* two members are one stream, as gzip makes them */
+    uint8_t raw[4096];
+    size_t k = read_bytes(at("u.gz"), raw, sizeof raw);
+    f = fopen(at("two.gz"), "wb");
+    fwrite(raw, 1, 12, f);   /* header of the first member only: cut */
+    fclose(f);
+    expect_read_error(at("two.gz"), "truncated");
+    gzFile g = gzopen(at("m.gz"), "wb");
+    static const uint8_t head[8] = {0, 0, 8, 1, 0, 0, 0, 6};
+    gzwrite(g, head, 8);
+    gzwrite(g, "abc", 3);
+    gzclose(g);
+    g = gzopen(at("m2.gz"), "wb");
+    gzwrite(g, "def", 3);
+    gzclose(g);
+    k = read_bytes(at("m2.gz"), raw, sizeof raw);
+    f = fopen(at("m.gz"), "ab");
+    fwrite(raw, 1, k, f);
+    fclose(f);
+    uint8_t *data;
+    uint32_t d[1];
+    int rank;
+    ck_assert_msg(nn_idx_read(at("m.gz"), &data, &rank, d, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(memcmp(data, "abcdef", 6), 0);
+    free(data);
+    /* a plain file: its size is checked against the header before reading */
+    write_set(at("p"), at("q"), 50, 28, 28, 10);
+    ck_assert_int_eq(truncate(at("p"), 1000), 0);
+    expect_read_error(at("p"), "truncated: expected 39200 bytes of image data, got 984 (the "
+                      "header announces 50 x 28 x 28; the file has 1000 bytes)");
+}
+END_TEST
+
+START_TEST(test_images_load)
+{
+    struct nn_dataset ds;
+    static const uint32_t z0[3] = {0, 28, 28}, zw[3] = {4, 2, 0}, l1[1] = {5};
+    ck_assert_int_eq(nn_idx_write(at("z"), NULL, 3, z0, err, sizeof err), 0);
+    ck_assert_int_eq(nn_images_load(&ds, at("z"), 0, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "holds no images (the header says 0 images of 28 x 28 x 1)"), "%s",
+                  err);
+    ck_assert_int_eq(nn_idx_write(at("zw"), NULL, 3, zw, err, sizeof err), 0);
+    ck_assert_int_eq(nn_images_load(&ds, at("zw"), 0, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "image shape 2 x 0 x 1 (height x width x channels) is not usable"),
+                  "%s", err);
+    ck_assert_ptr_null(strstr(err, "-1"));
+    uint8_t five[5] = {0};
+    ck_assert_int_eq(nn_idx_write(at("l"), five, 1, l1, err, sizeof err), 0);
+    ck_assert_int_eq(nn_images_load(&ds, at("l"), 0, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "not rank 1 (a labels file?)"), "%s", err);
+    write_set(at("im"), at("lb"), 7, 3, 4, 2);
+    ck_assert_msg(nn_images_load(&ds, at("im"), 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(ds.n, 7);
+    ck_assert_int_eq(ds.h, 3);
+    ck_assert_int_eq(ds.w, 4);
+    ck_assert_int_eq(ds.c, 1);
+    uint8_t want[7 * 12];
+    fill(want, sizeof want, 7);
+    ck_assert_int_eq(memcmp(ds.images, want, sizeof want), 0);
+    for (int i = 0; i < 7; i++) ck_assert_uint_eq(ds.labels[i], 0);
+    nn_dataset_free(&ds);
+}
+END_TEST
+
+static void write_text(const char *path, const char *text)
+{
+    write_bytes(path, text, strlen(text));
+}
+
+/* nn_csv_load of text (2 x 2 images, label first) fails with "PATH" + want. */
+static void expect_csv(const char *text, int header, const char *want)
+{
+    write_text(at("c.csv"), text);
+    struct nn_dataset ds;
+    memset(&ds, 0xAB, sizeof ds);
+    ck_assert_int_eq(nn_csv_load(&ds, at("c.csv"), 0, header, 2, 2, 1, 10, err, sizeof err), -1);
+    ck_assert_ptr_null(ds.images);
+    char full[1200];
+    snprintf(full, sizeof full, "%s%s", at("c.csv"), want);
+    ck_assert_msg(strstr(err, full) == err, "expected \"%s\" in: %s", full, err);
+    ck_assert_ptr_null(strchr(err, '\n'));
+    ck_assert_ptr_null(strchr(err, '\r'));
+}
+
+START_TEST(test_csv_bounds)
+{
+    /* empty, header only, blank lines only: three messages */
+    expect_csv("", 1, ": holds no samples (the file is empty)");
+    expect_csv("", 0, ": holds no samples (the file is empty)");
+    expect_csv("label,a,b,c,d\n", 1, ": holds no samples (only a header)");
+    expect_csv("label,a,b,c,d", 1, ": holds no samples (only a header)");
+    expect_csv("label,a,b,c,d\r\n\r\n  \n", 1, ": holds no samples (only a header and blank "
+               "lines)");
+    expect_csv("\n\n", 0, ": holds no samples (only blank lines)");
+    /* a header with no line break, a field too long, too many fields */
+    char *big = malloc(1 << 20);
+    memset(big, 'x', (1 << 20) - 1);
+    big[(1 << 20) - 1] = '\0';
+    expect_csv(big, 1, ":1: the header line is longer than 4256 bytes (no line break");
+    expect_csv(big, 0, ":1: field 1 is longer than 64 characters ('xxxxxxxxxxxxxxxxxxxxxxxx...')");
+    memset(big, ' ', (1 << 20) - 1);
+    expect_csv(big, 0, ":1: field 1 is longer than 64 characters");
+    for (int i = 0; i < (1 << 20) - 1; i++) big[i] = i % 2 ? ',' : '1';
+    expect_csv(big, 0, ":1: more than 26 fields, expected 5 (a label and 4 pixels)");
+    free(big);
+    /* blank lines between samples: at most a line's worth (5 x 65) plus 1 MiB */
+    big = malloc((1 << 21) + 64);
+    strcpy(big, "1,2,3,4,5\n");
+    memset(big + 10, '\n', 1 << 21);
+    big[10 + (1 << 21)] = '\0';
+    expect_csv(big, 0, ":1048903: more than 1048901 bytes of blank lines and spaces without a "
+               "sample");
+    memset(big + 10, '\n', (1 << 20) - 1);   /* under the cap: read */
+    strcpy(big + 10 + (1 << 20) - 1, "2,2,2,2,2\n");
+    write_text(at("gap.csv"), big);
+    free(big);
+    struct nn_dataset gap;
+    ck_assert_msg(nn_csv_load(&gap, at("gap.csv"), 0, 0, 2, 2, 1, 10, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_uint_eq(gap.n, 2);
+    nn_dataset_free(&gap);
+    /* binary bytes are shown escaped, on one line */
+    expect_csv("1,2,\x01\x7f\xc3\xa9,4,5\n", 0, ":1: field 3 is '\\x01\\x7f\\xc3\\xa9', not a "
+               "number");
+    /* a lone CR ends a line, as "\r\n" and "\n" do */
+    write_text(at("cr.csv"), "label,a,b,c,d\r1,2,3,4,5\r6,7,8,9,10\r\r\n3,0,0,0,0\n4,1,1,1,1");
+    struct nn_dataset ds;
+    ck_assert_msg(nn_csv_load(&ds, at("cr.csv"), 0, 1, 2, 2, 1, 10, err, sizeof err) == 0, "%s",
+                  err);
+    ck_assert_uint_eq(ds.n, 4);
+    static const uint8_t lb[4] = {1, 6, 3, 4}, im[16] = {2, 3, 4, 5, 7, 8, 9, 10, 0, 0, 0, 0,
+                                                         1, 1, 1, 1};
+    ck_assert_int_eq(memcmp(ds.labels, lb, 4), 0);
+    ck_assert_int_eq(memcmp(ds.images, im, 16), 0);
+    nn_dataset_free(&ds);
+    /* line numbers count CR lines: the bad one is line 3 */
+    expect_csv("label,a,b,c,d\r1,2,3,4,5\r1,2,3,4\r", 1, ":3: 4 fields, expected 5");
+    expect_csv("label,a,b,c,d\r\n1,2,3,4,5\r\n1,2,3,4\r\n", 1, ":3: 4 fields, expected 5");
+    /* a file of zeros (sparse, 1 GiB): refused within the first line */
+    int fd = open(at("zeros.csv"), O_CREAT | O_WRONLY, 0644);
+    ck_assert_int_eq(ftruncate(fd, (off_t)1 << 30), 0);
+    close(fd);
+    double t0 = now();
+    ck_assert_int_eq(nn_csv_load(&ds, at("zeros.csv"), 0, 1, 28, 28, 1, 10, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "zeros.csv:1: the header line is longer than"), "%s", err);
+    ck_assert_int_eq(nn_csv_load(&ds, at("zeros.csv"), 0, 0, 28, 28, 1, 10, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "zeros.csv:1: field 1 is longer than 64 characters ('\\x00"), "%s",
+                  err);
+    ck_assert_double_lt(now() - t0, 2.0);
+}
 END_TEST
 
 static Suite *data_suite(void)
@@ -696,6 +1038,19 @@ static Suite *data_suite(void)
     tcase_add_test(set, test_wrong_ranks);
     tcase_add_test(set, test_truncate);
     suite_add_tcase(s, set);
+
+    TCase *bound = tcase_create("bounded");
+    tcase_add_unchecked_fixture(bound, root_setup, root_teardown);
+    tcase_add_checked_fixture(bound, setup, teardown);
+    tcase_add_test(bound, test_not_regular);
+    tcase_add_test(bound, test_growing_file);
+    tcase_add_test(bound, test_gzip_bomb);
+    tcase_add_test(bound, test_max_bytes);
+    tcase_add_test(bound, test_payload_messages);
+    tcase_add_test(bound, test_images_load);
+    tcase_add_test(bound, test_csv_bounds);
+    tcase_set_timeout(bound, 60);
+    suite_add_tcase(s, bound);
 
     TCase *find = tcase_create("find");
     tcase_add_unchecked_fixture(find, root_setup, root_teardown);

@@ -107,8 +107,10 @@ void nn_exec_backward(struct nn_exec *x, int skip_output);
 
 /* `nnrun bench`: per-layer forward and backward times over `steps` batches
  * of random inputs on one thread, then whole training steps on `threads`
- * threads; prints a table to f.  g is built, not yet allocated. */
-int nn_bench(struct nn_graph *g, const struct nn_spec *s, int threads, int steps, FILE *f,
-             char *err, size_t n_err);
+ * threads; prints a table to f.  g is built, not yet allocated.  -2 (and
+ * nothing allocated) when what it would allocate passes max_bytes (0: no
+ * limit), -1 on other failures. */
+int nn_bench(struct nn_graph *g, const struct nn_spec *s, int threads, int steps,
+             double max_bytes, FILE *f, char *err, size_t n_err);
 
 #endif

@@ -65,6 +65,22 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
  * no input scaling (see cli_input_scaling).  0, EXIT_RUNTIME or EXIT_USAGE. */
 int cli_load_test(const struct nn_spec *s, struct nn_dataset *test);
 
+/* A memory limit the data sets count against: they may take limit - model
+ * bytes (images and labels, the training set's before the test set's),
+ * checked from the IDX headers before any payload is read, and as samples
+ * arrive for CSV.  source names the limit for the message ("--max-memory").
+ * Over it: a message with the numbers, EXIT_RUNTIME. */
+struct cli_budget {
+    double limit, model;
+    const char *source;
+};
+/* cli_load_data and cli_load_test within a budget (NULL: none). */
+int cli_load_data_within(const struct nn_spec *s, const struct cli_budget *budget,
+                         struct nn_dataset *train, struct nn_dataset *val,
+                         struct nn_dataset *test);
+int cli_load_test_within(const struct nn_spec *s, const struct cli_budget *budget,
+                         struct nn_dataset *test);
+
 /* With data.standardize: gives ds the per-channel scaling training used:
  * the weights file's copy sc when it has one (taken over: sc is left
  * empty), else, for files written before nnrun kept it, one recomputed

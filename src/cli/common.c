@@ -218,19 +218,41 @@ int cli_load_model(const struct cli *c, const char *path, struct nn_spec **spec,
     return *spec ? 0 : EXIT_USAGE;
 }
 
+/* Bytes of a loaded data set: images and labels. */
+static double set_bytes(const struct nn_dataset *ds)
+{
+    return (double)ds->n * ((double)ds->h * ds->w * ds->c + 1);
+}
+
+static void budget_text(char *b, size_t n, double v)
+{
+    const char *u[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int i = 0;
+    while (v >= 1024 && i < 6) v /= 1024, i++;
+    snprintf(b, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
 /* One of the spec's data sets (test: the test set, else the training set),
- * from its files (IDX or CSV); path gets the images' file name. */
-static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds, char path[1024])
+ * from its files (IDX or CSV); path gets the images' file name.  With a
+ * budget, the set may take at most budget->limit - budget->model - used
+ * bytes (checked from the headers for IDX files, as samples arrive for CSV). */
+static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds, char path[1024],
+                    const struct cli_budget *budget, double used)
 {
     char err[2048];
     const struct nn_data_spec *d = &s->data;
+    uint64_t max_bytes = 0;
+    if (budget) {
+        double left = budget->limit - budget->model - used;
+        max_bytes = left >= 1 ? (left < 1.8e19 ? (uint64_t)left : UINT64_MAX) : 1;
+    }
     int bad;
     if (d->format == NN_DATA_CSV) {
         const int *shape = d->image_shape[0] ? d->image_shape : s->input;
         const char *file = test ? d->test : d->train;
         snprintf(path, 1024, "%s", file);
-        bad = nn_csv_load(ds, file, d->label_column, d->header, shape[0], shape[1], shape[2],
-                          d->classes, err, sizeof err);
+        bad = nn_csv_load_max(ds, file, d->label_column, d->header, shape[0], shape[1],
+                              shape[2], d->classes, max_bytes, err, sizeof err);
     } else {
         struct nn_data_paths p;
         if (!d->dataset) {
@@ -243,8 +265,18 @@ static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds, ch
             return EXIT_RUNTIME;
         }
         snprintf(path, 1024, "%s", test ? p.test_images : p.train_images);
-        bad = nn_dataset_load(ds, path, test ? p.test_labels : p.train_labels, d->classes, err,
-                              sizeof err);
+        bad = nn_dataset_load_max(ds, path, test ? p.test_labels : p.train_labels, d->classes,
+                                  max_bytes, err, sizeof err);
+    }
+    if (bad == NN_DATA_TOO_BIG) {
+        char lim[32], model[32], other[32];
+        budget_text(lim, sizeof lim, budget->limit);
+        budget_text(model, sizeof model, budget->model);
+        budget_text(other, sizeof other, used);
+        fprintf(stderr, "nnrun: error: %s; the limit is %s (%s), of which the model plans %s%s%s"
+                "\n", err, lim, budget->source, model, used > 0 ? " and the training set takes "
+                : "", used > 0 ? other : "");
+        return EXIT_RUNTIME;
     }
     if (bad) {
         fprintf(stderr, "nnrun: error: %s\n", err);
@@ -265,11 +297,18 @@ static void check_input_shape(const struct nn_spec *s, const struct nn_dataset *
 int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_dataset *val,
                   struct nn_dataset *test)
 {
+    return cli_load_data_within(s, NULL, train, val, test);
+}
+
+int cli_load_data_within(const struct nn_spec *s, const struct cli_budget *budget,
+                         struct nn_dataset *train, struct nn_dataset *val,
+                         struct nn_dataset *test)
+{
     char paths[2][1024];
     memset(val, 0, sizeof *val);
-    int rc = load_set(s, 0, train, paths[0]);
+    int rc = load_set(s, 0, train, paths[0], budget, 0);
     if (rc) return rc;
-    if ((rc = load_set(s, 1, test, paths[1]))) {
+    if ((rc = load_set(s, 1, test, paths[1], budget, set_bytes(train)))) {
         nn_dataset_free(train);
         return rc;
     }
@@ -320,8 +359,14 @@ int cli_load_data(const struct nn_spec *s, struct nn_dataset *train, struct nn_d
 
 int cli_load_test(const struct nn_spec *s, struct nn_dataset *test)
 {
+    return cli_load_test_within(s, NULL, test);
+}
+
+int cli_load_test_within(const struct nn_spec *s, const struct cli_budget *budget,
+                         struct nn_dataset *test)
+{
     char path[1024];
-    int rc = load_set(s, 1, test, path);
+    int rc = load_set(s, 1, test, path, budget, 0);
     if (rc) return rc;
     nn_dataset_truncate(test, (size_t)s->data.test_samples);
     struct nn_diag d;

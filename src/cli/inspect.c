@@ -1,6 +1,7 @@
 /* inspect.c - `nnrun check SPEC` (the layer table) and `nnrun bench SPEC`
  * (per-layer timings). */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "nnrun/train.h"
@@ -32,14 +33,24 @@ int cmd_check(int argc, char **argv, int first)
 int cmd_bench(int argc, char **argv, int first)
 {
     struct cli c = {.cmd = "bench"};
-    if (cli_parse(argc, argv, first, OPT_SET | OPT_SEED | OPT_THREADS, &c) || one_spec(&c))
+    if (cli_parse(argc, argv, first, OPT_SET | OPT_SEED | OPT_THREADS | OPT_MAX_MEMORY, &c) ||
+        one_spec(&c))
         return EXIT_USAGE;
     struct nn_spec *s;
     struct nn_graph g;
     int rc = cli_load_model(&c, c.pos[0], &s, &g);
     if (rc) return rc;
     char err[512];
-    if (nn_bench(&g, s, c.threads, 20, stdout, err, sizeof err)) {
+    /* the limit `nnrun train` applies: --max-memory, else 80% of the memory */
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    const double limit = c.max_memory ? c.max_memory
+                         : pages > 0 && size > 0 ? 0.8 * (double)pages * (double)size : 0;
+    int r = nn_bench(&g, s, c.threads, 20, limit, stdout, err, sizeof err);
+    if (r == -2) {
+        fprintf(stderr, "%s: error: %s (%s)\n", s->path, err, c.max_memory ? "--max-memory" :
+                "80% of this machine's memory; raise it with --max-memory");
+        rc = EXIT_USAGE;
+    } else if (r) {
         fprintf(stderr, "nnrun: error: %s\n", err);
         rc = EXIT_RUNTIME;
     }

@@ -163,7 +163,9 @@ int cmd_train(int argc, char **argv, int first)
         rc = EXIT_USAGE;
         goto out_model;
     }
-    rc = cli_load_data(s, &train, &val, &test);
+    const struct cli_budget budget = {limit, (double)plan, c.max_memory ? "--max-memory" :
+                                      "80% of this machine's memory; raise it with --max-memory"};
+    rc = cli_load_data_within(s, &budget, &train, &val, &test);   /* data count against it too */
     if (rc) goto out_model;
     char err[1024];
     pool = nn_pool_create(threads);

@@ -1,19 +1,22 @@
 /* csv.c - labelled images from CSV files, as Kaggle ships Fashion-MNIST:
  * "label,pixel1,...,pixel784", one sample per line.
  *
- * One pass over the file in large chunks (through zlib, so a gzipped file
- * works too), a small state machine per character, every pixel written
- * straight into the image block, which doubles as it fills.  The first bad
- * field stops the load with "PATH:LINE: what is wrong". */
+ * One pass over the file in large chunks (through the bounded source of
+ * source.h, so a gzipped file works too and only a regular file is read,
+ * never past its size at open), a small state machine per character, every
+ * pixel written straight into the image block, which doubles as it fills
+ * (within the memory limit).  Fields, lines and the header line have length
+ * caps, so any input ends in bounded time and memory.  The first bad field
+ * stops the load with "PATH:LINE: what is wrong". */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "nnrun/data.h"
 #include "nnrun/util.h"
+#include "source.h"
 
 #define CSV_MAX_BYTES ((uint64_t)1 << 32)   /* images at most 4 GiB, as for IDX */
 #define CSV_CHUNK (1 << 18)
@@ -35,6 +38,9 @@ struct csv_state {
     /* the data set being built */
     struct nn_dataset *ds;
     size_t cap;                 /* samples the blocks hold */
+    size_t flen;                /* characters of the current field so far */
+    uint64_t max_bytes;         /* the memory limit for the data (0: none) */
+    int rc;                     /* -1 or NN_DATA_TOO_BIG once failed */
     char *err;
     size_t n_err;
 };
@@ -43,11 +49,37 @@ static void field_reset(struct csv_state *s)
 {
     s->text_len = 0;
     s->text[0] = '\0';
+    s->flen = 0;
     s->value = 0;
     s->digits = s->negative = s->bad = s->done = 0;
 }
 
-/* Makes room for sample ds->n; -1 when the data would pass 4 GiB or memory ran out. */
+/* The field text for a message: its first 24 bytes, control and non-ASCII
+ * bytes as \xNN, "..." when there is more. */
+static const char *shown(const struct csv_state *s, char *buf, size_t n)
+{
+    size_t k = 0, i = 0;
+    for (; i < s->text_len && i < 24 && k + 8 < n; i++) {
+        const unsigned char ch = (unsigned char)s->text[i];
+        if (ch < 0x20 || ch >= 0x7f)
+            k += (size_t)snprintf(buf + k, n - k, "\\x%02x", ch);
+        else
+            buf[k++] = (char)ch;
+    }
+    if (i < s->text_len || s->text_len >= CSV_FIELD_TEXT)
+        k += (size_t)snprintf(buf + k, n - k, "...");
+    buf[k] = '\0';
+    return buf;
+}
+
+static int fail(struct csv_state *s, int rc)
+{
+    s->rc = rc;
+    return rc;
+}
+
+/* Makes room for sample ds->n; fails when the data would pass 4 GiB or the
+ * memory limit, or memory ran out. */
 static int reserve(struct csv_state *s)
 {
     struct nn_dataset *ds = s->ds;
@@ -57,7 +89,18 @@ static int reserve(struct csv_state *s)
     if (cap <= ds->n) {
         snprintf(s->err, s->n_err, "%s:%zu: more than %zu samples of %zu pixels, over the "
                  "4 GiB limit", s->path, s->line, ds->n, s->pixels);
-        return -1;
+        return fail(s, -1);
+    }
+    if (s->max_bytes && (uint64_t)cap * (s->pixels + 1) > s->max_bytes) {
+        cap = (size_t)(s->max_bytes / (s->pixels + 1));
+        if (cap <= ds->n) {
+            char lim[64];
+            nn_data_bytes_text(lim, sizeof lim, s->max_bytes);
+            snprintf(s->err, s->n_err, "%s:%zu: %zu samples of %d x %d x %d and their labels "
+                     "would pass the %s the memory limit leaves for data", s->path, s->line,
+                     ds->n + 1, ds->h, ds->w, ds->c, lim);
+            return fail(s, NN_DATA_TOO_BIG);
+        }
     }
     uint8_t *im = realloc(ds->images, cap * s->pixels);
     if (im) ds->images = im;
@@ -66,7 +109,7 @@ static int reserve(struct csv_state *s)
     if (!im || !lb) {
         snprintf(s->err, s->n_err, "%s:%zu: out of memory for %zu samples", s->path, s->line,
                  cap);
-        return -1;
+        return fail(s, -1);
     }
     s->cap = cap;
     return 0;
@@ -78,36 +121,39 @@ static int end_field(struct csv_state *s)
     const size_t f = s->field++;
     while (s->text_len && (s->text[s->text_len - 1] == ' ' || s->text[s->text_len - 1] == '\t'))
         s->text[--s->text_len] = '\0';
+    char buf[4 * 24 + 8];
     if (f >= s->cols) {
         field_reset(s);
-        return 0;   /* too many fields: counted, reported at the end of the line */
+        if (s->field <= 2 * s->cols + 16) return 0;   /* counted, reported at the line's end */
+        snprintf(s->err, s->n_err, "%s:%zu: more than %zu fields, expected %zu (a label and "
+                 "%zu pixels)", s->path, s->line, 2 * s->cols + 16, s->cols, s->pixels);
+        return fail(s, -1);
     }
     if (!s->digits || s->bad) {
         if (!s->text_len && !s->bad)
             snprintf(s->err, s->n_err, "%s:%zu: field %zu is empty; expected an integer",
                      s->path, s->line, f + 1);
         else
-            snprintf(s->err, s->n_err, "%s:%zu: field %zu is '%s%s', not a number; expected "
-                     "an integer", s->path, s->line, f + 1, s->text,
-                     s->text_len >= CSV_FIELD_TEXT ? "..." : "");
-        return -1;
+            snprintf(s->err, s->n_err, "%s:%zu: field %zu is '%s', not a number; expected "
+                     "an integer", s->path, s->line, f + 1, shown(s, buf, sizeof buf));
+        return fail(s, -1);
     }
     const long long v = s->negative ? -s->value : s->value;
-    const char *shown = s->text;
+    const char *num = s->text;   /* digits and a sign only */
     if ((int)f == s->label_column) {
         if (v < 0 || v > 255 || (s->n_classes > 0 && v >= s->n_classes)) {
             snprintf(s->err, s->n_err, "%s:%zu: label %s (field %zu) is outside the %d "
-                     "classes 0..%d", s->path, s->line, shown, f + 1,
+                     "classes 0..%d", s->path, s->line, num, f + 1,
                      s->n_classes > 0 ? s->n_classes : 256,
                      (s->n_classes > 0 ? s->n_classes : 256) - 1);
-            return -1;
+            return fail(s, -1);
         }
         s->ds->labels[s->ds->n] = (uint8_t)v;
     } else {
         if (v < 0 || v > 255) {
             snprintf(s->err, s->n_err, "%s:%zu: pixel value %s (field %zu) is outside 0..255",
-                     s->path, s->line, shown, f + 1);
-            return -1;
+                     s->path, s->line, num, f + 1);
+            return fail(s, -1);
         }
         const size_t p = (int)f < s->label_column ? f : f - 1;
         s->ds->images[s->ds->n * s->pixels + p] = (uint8_t)v;
@@ -128,7 +174,7 @@ static int end_line(struct csv_state *s)
     if (s->field != s->cols) {
         snprintf(s->err, s->n_err, "%s:%zu: %zu fields, expected %zu (a label and %zu pixels)",
                  s->path, s->line, s->field, s->cols, s->pixels);
-        return -1;
+        return fail(s, -1);
     }
     s->ds->n++;
     s->field = 0;
@@ -138,16 +184,22 @@ static int end_line(struct csv_state *s)
 
 static int feed(struct csv_state *s, char ch)
 {
-    if (s->blank && ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
+    if (s->blank && ch != ' ' && ch != '\t') {
         if (reserve(s)) return -1;
         s->blank = 0;
     }
+    if (ch == ',') return end_field(s);
+    if (++s->flen > NN_CSV_MAX_FIELD) {
+        char buf[4 * 24 + 8];
+        snprintf(s->err, s->n_err, "%s:%zu: field %zu is longer than %d characters ('%s'); "
+                 "expected an integer", s->path, s->line, s->field + 1, NN_CSV_MAX_FIELD,
+                 shown(s, buf, sizeof buf));
+        return fail(s, -1);
+    }
     switch (ch) {
-    case ',':
-        return end_field(s);
-    case ' ': case '\t': case '\r':
+    case ' ': case '\t':
         if (s->digits) s->done = 1;
-        if (s->text_len && s->text_len < CSV_FIELD_TEXT && ch != '\r') {
+        if (s->text_len && s->text_len < CSV_FIELD_TEXT) {
             s->text[s->text_len++] = ch;   /* kept for the message, as written */
             s->text[s->text_len] = '\0';
         }
@@ -170,8 +222,9 @@ static int feed(struct csv_state *s, char ch)
     return 0;
 }
 
-int nn_csv_load(struct nn_dataset *ds, const char *path, int label_column, int header, int h,
-                int w, int c, int n_classes, char *err, size_t n_err)
+int nn_csv_load_max(struct nn_dataset *ds, const char *path, int label_column, int header,
+                    int h, int w, int c, int n_classes, uint64_t max_bytes, char *err,
+                    size_t n_err)
 {
     memset(ds, 0, sizeof *ds);
     if (h < 1 || w < 1 || c < 1) {
@@ -190,49 +243,72 @@ int nn_csv_load(struct nn_dataset *ds, const char *path, int label_column, int h
                  (unsigned long long)pixels + 1, h, w, c);
         return -1;
     }
-    errno = 0;
-    gzFile f = gzopen(path, "rbe");
-    if (!f) {
-        snprintf(err, n_err, "%s: cannot open: %s", path,
-                 errno ? strerror(errno) : "out of memory");
-        return -1;
-    }
-    gzbuffer(f, CSV_CHUNK);
+    struct nn_src src;
+    if (nn_src_open(&src, path, err, n_err)) return -1;
     struct csv_state s = {.path = path, .line = 1, .cols = (size_t)pixels + 1,
                           .pixels = (size_t)pixels, .label_column = label_column,
-                          .n_classes = n_classes, .blank = 1, .ds = ds, .err = err,
-                          .n_err = n_err};
+                          .n_classes = n_classes, .blank = 1, .ds = ds, .max_bytes = max_bytes,
+                          .err = err, .n_err = n_err};
     field_reset(&s);
     ds->h = h, ds->w = w, ds->c = c;
     char *buf = nn_xmalloc(CSV_CHUNK);
-    int skipping = header, rc = -1, r;
-    while ((r = gzread(f, buf, CSV_CHUNK)) > 0) {
-        for (int i = 0; i < r; i++) {
+    const uint64_t header_cap = NN_CSV_MAX_HEADER(s.cols);
+    /* bytes between two samples (blank lines, spaces, the next line itself):
+     * at most a full line plus 1 MiB, so that the work per sample is bounded
+     * (a gzip file of nothing but line breaks ends too) */
+    const uint64_t gap_cap = (uint64_t)s.cols * (NN_CSV_MAX_FIELD + 1) + ((uint64_t)1 << 20);
+    uint64_t header_len = 0, total = 0, gap = 0;
+    int skipping = header, after_cr = 0, header_seen = 0;
+    size_t r;
+    while ((r = nn_src_read(&src, buf, CSV_CHUNK)) > 0) {
+        total += r;
+        for (size_t i = 0; i < r; i++) {
             const char ch = buf[i];
-            if (ch == '\n') {
-                if (!skipping && end_line(&s)) goto out;
+            if (ch == '\n' && after_cr) {   /* the "\n" of "\r\n" */
+                after_cr = 0;
+                continue;
+            }
+            after_cr = ch == '\r';
+            if (!skipping && ++gap > gap_cap) {
+                snprintf(err, n_err, "%s:%zu: more than %llu bytes of blank lines and "
+                         "spaces without a sample", path, s.line, (unsigned long long)gap_cap);
+                s.rc = -1;
+                goto out;
+            }
+            if (ch == '\n' || ch == '\r') {   /* "\n", "\r\n" or a lone "\r" */
+                const size_t before = ds->n;
+                if (skipping) header_seen = 1;
+                else if (end_line(&s)) goto out;
+                if (ds->n > before) gap = 0;
                 skipping = 0;
                 s.line++;
-            } else if (!skipping && feed(&s, ch)) {
+            } else if (skipping) {
+                if (++header_len > header_cap) {
+                    snprintf(err, n_err, "%s:1: the header line is longer than %llu bytes "
+                             "(no line break; is this a CSV file of %zu columns?)", path,
+                             (unsigned long long)header_cap, s.cols);
+                    s.rc = -1;
+                    goto out;
+                }
+            } else if (feed(&s, ch)) {
                 goto out;
             }
         }
     }
-    int code;
-    const char *m = gzerror(f, &code);
-    const size_t plen = strlen(path);   /* zlib's message starts "PATH: " */
-    if (m && !strncmp(m, path, plen) && m[plen] == ':' && m[plen + 1] == ' ') m += plen + 2;
-    if (r < 0 || (code != Z_OK && code != Z_STREAM_END)) {
-        snprintf(err, n_err, "%s:%zu: %s: %s", path, s.line,
-                 code == Z_ERRNO ? "read error" : code == Z_BUF_ERROR
-                                                      ? "truncated gzip stream"
-                                                      : "corrupt gzip stream",
-                 code == Z_ERRNO ? strerror(errno) : m ? m : "unknown error");
+    if (src.state != NN_SRC_END) {
+        char why[256];
+        snprintf(err, n_err, "%s:%zu: %s", path, s.line, nn_src_why(&src, why, sizeof why));
+        s.rc = -1;
         goto out;
     }
-    if (!skipping && end_line(&s)) goto out;   /* a last line without '\n' */
+    if (skipping && header_len) header_seen = 1;   /* a header line without '\n' */
+    if (!skipping && end_line(&s)) goto out;       /* a last line without '\n' */
     if (ds->n == 0) {
-        snprintf(err, n_err, "%s: holds no samples%s", path, header ? " (only a header)" : "");
+        snprintf(err, n_err, "%s: holds no samples (%s)", path,
+                 total == 0 ? "the file is empty"
+                 : header_seen && s.line <= 2 ? "only a header"
+                 : header_seen ? "only a header and blank lines" : "only blank lines");
+        s.rc = -1;
         goto out;
     }
     int top = 0;
@@ -244,10 +320,16 @@ int nn_csv_load(struct nn_dataset *ds, const char *path, int label_column, int h
     if (im) ds->images = im;
     uint8_t *lb = realloc(ds->labels, ds->n);
     if (lb) ds->labels = lb;
-    rc = 0;
+    s.rc = 0;
 out:
     free(buf);
-    gzclose(f);
-    if (rc) nn_dataset_free(ds);
-    return rc;
+    nn_src_close(&src);
+    if (s.rc) nn_dataset_free(ds);
+    return s.rc;
+}
+
+int nn_csv_load(struct nn_dataset *ds, const char *path, int label_column, int header, int h,
+                int w, int c, int n_classes, char *err, size_t n_err)
+{
+    return nn_csv_load_max(ds, path, label_column, header, h, w, c, n_classes, 0, err, n_err);
 }

@@ -36,7 +36,7 @@ static int probe(const char *dir, char out[4][NN_PATH_MAX], char *note, size_t n
         snprintf(note, n_note, "no such directory");
         return 0;
     }
-    int missing[4], n_missing = 0, too_long = 0;
+    int missing[4], n_missing = 0, too_long = 0, odd = -1;   /* odd: there, not a file */
     for (int i = 0; i < 4; i++) {
         int n = snprintf(out[i], NN_PATH_MAX, "%s/%s.gz", dir, nn_fmnist_files[i]);
         if (n < 0 || n >= NN_PATH_MAX) {
@@ -44,14 +44,21 @@ static int probe(const char *dir, char out[4][NN_PATH_MAX], char *note, size_t n
             break;
         }
         if (readable_file(out[i])) continue;
+        if (stat(out[i], &st) == 0 && !S_ISREG(st.st_mode)) odd = i;
         snprintf(out[i], NN_PATH_MAX, "%s/%s", dir, nn_fmnist_files[i]);
-        if (!readable_file(out[i])) missing[n_missing++] = i;
+        if (readable_file(out[i])) continue;
+        if (stat(out[i], &st) == 0 && !S_ISREG(st.st_mode)) odd = i;
+        missing[n_missing++] = i;
     }
     if (too_long) {
         snprintf(note, n_note, "path too long");
         return 0;
     }
     if (n_missing == 0) return 1;
+    if (odd >= 0) {   /* a directory, FIFO or device by a data file's name */
+        snprintf(note, n_note, "%s[.gz] is not a regular file", nn_fmnist_files[odd]);
+        return 0;
+    }
     if (n_missing == 4) {
         snprintf(note, n_note, "none of the four files");
         return 0;

@@ -1,9 +1,13 @@
-/* idx.c - IDX files (MNIST's format), gzipped or plain, read through zlib.
+/* idx.c - IDX files (MNIST's format), gzipped or plain, read through the
+ * bounded source of source.h (zlib's inflate for gzip), written with zlib.
  *
  * Layout: magic 00 00 08 rank (08 = unsigned bytes), rank big-endian uint32
- * dimensions, then the payload in row-major order.  Every size is checked
- * before anything is allocated, the payload is read straight into its final
- * buffer in large chunks, and no partial result survives an error. */
+ * dimensions, then the payload in row-major order.  Reading is two steps:
+ * the header, checked against the file (idx_open), then the payload
+ * (idx_payload), so a data set compares its two headers, and the memory
+ * limit, before either payload is read.  Every size is checked before
+ * anything is allocated, the payload is read straight into its final buffer
+ * in large chunks, and no partial result survives an error. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -16,9 +20,10 @@
 
 #include "nnrun/data.h"
 #include "nnrun/util.h"
+#include "source.h"
 
 #define IDX_MAX_BYTES ((uint64_t)1 << 32)   /* largest payload accepted: 4 GiB */
-#define IDX_CHUNK (1u << 30)                /* bytes per gzread/gzwrite call (< INT_MAX) */
+#define IDX_CHUNK (1u << 30)                /* bytes per gzwrite/fwrite call (< INT_MAX) */
 #define IDX_FIRST_ALLOC ((size_t)64 << 20)  /* grow beyond this only as data arrives */
 #define IDX_MAX_RANK 255
 
@@ -35,34 +40,6 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* Reads up to n bytes into buf; returns the count read (short at end of
- * file or on an error: check gzerror afterwards). */
-static size_t read_some(gzFile f, uint8_t *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        unsigned chunk = n - got > IDX_CHUNK ? IDX_CHUNK : (unsigned)(n - got);
-        int r = gzread(f, buf + got, chunk);
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
-/* The state of the stream: Z_OK, Z_BUF_ERROR (compressed data cut short),
- * or another code (corrupt data, read error); msg gets zlib's text with the
- * "PATH: " prefix zlib adds removed. */
-static int stream_state(gzFile f, const char *path, const char **msg, int *saved_errno)
-{
-    int code;
-    const char *m = gzerror(f, &code);
-    size_t len = strlen(path);
-    if (m && !strncmp(m, path, len) && m[len] == ':' && m[len + 1] == ' ') m += len + 2;
-    *msg = m ? m : "unknown error";
-    *saved_errno = errno;
-    return code;
-}
-
 static const char *what_data(int rank)
 {
     return rank == 1 ? "label data" : rank >= 3 ? "image data" : "data";
@@ -77,44 +54,52 @@ static void dims_text(char *buf, size_t n, const uint32_t *dims, int rank)
         used += (size_t)snprintf(buf + used, n - used, i ? " x %u" : "%u", (unsigned)dims[i]);
 }
 
-/* Reports a failed or short read: corrupt stream, read error or truncation. */
-static void read_failure(gzFile f, const char *path, const char *what, size_t want, size_t got,
+/* An IDX file whose header has been read and checked against the file. */
+struct idx_in {
+    struct nn_src src;
+    int rank;
+    uint32_t dims[IDX_MAX_RANK];
+    uint64_t total;   /* payload bytes the header announces */
+};
+
+/* Reports a failed or short read of `what` (want bytes wanted, got read). */
+static void read_failure(const struct idx_in *f, const char *what, uint64_t want, uint64_t got,
                          char *err, size_t n_err)
 {
-    const char *msg;
-    int e;
-    int code = stream_state(f, path, &msg, &e);
-    if (code == Z_ERRNO)
-        snprintf(err, n_err, "%s: read error: %s", path, strerror(e));
-    else if (code != Z_OK && code != Z_BUF_ERROR)
-        snprintf(err, n_err, "%s: corrupt gzip stream in the %s: %s", path, what, msg);
-    else
-        snprintf(err, n_err, "%s: truncated: expected %zu bytes of %s, got %zu%s", path, want,
-                 what, got, code == Z_BUF_ERROR ? " (the compressed stream ends early)" : "");
+    const struct nn_src *s = &f->src;
+    char why[256];
+    switch (s->state) {
+    case NN_SRC_END:
+    case NN_SRC_CUT:
+    case NN_SRC_TRAILING:
+        snprintf(err, n_err, "%s: truncated: expected %llu bytes of %s, got %llu%s", s->path,
+                 (unsigned long long)want, what, (unsigned long long)got,
+                 s->state == NN_SRC_CUT ? " (the compressed stream ends early)"
+                 : s->state == NN_SRC_TRAILING ? " (the gzip stream ends there, and what "
+                                                 "follows it is not gzip data)" : "");
+        break;
+    default:
+        snprintf(err, n_err, "%s: %s, in the %s", s->path, nn_src_why(s, why, sizeof why),
+                 what);
+        break;
+    }
 }
 
-int nn_idx_read(const char *path, uint8_t **data, int *rank, uint32_t *dims, int max_rank,
-                char *err, size_t n_err)
+/* Opens path and reads its header: magic, rank (at most max_rank), the
+ * dimensions; checks the payload they announce against the 4 GiB limit and
+ * against the file (a plain file must hold exactly header + payload bytes;
+ * a gzip file must be large enough to inflate to them). */
+static int idx_open(struct idx_in *f, const char *path, int max_rank, char *err, size_t n_err)
 {
-    *data = NULL;
-    errno = 0;
-    gzFile f = gzopen(path, "rbe");
-    if (!f) {
-        snprintf(err, n_err, "%s: cannot open: %s", path,
-                 errno ? strerror(errno) : "out of memory");
-        return -1;
-    }
-    gzbuffer(f, 1u << 18);
-    uint8_t *buf = NULL;
+    memset(f, 0, sizeof *f);
+    if (nn_src_open(&f->src, path, err, n_err)) return -1;
     uint8_t head[4];
-    size_t got = read_some(f, head, 4);
+    size_t got = nn_src_read(&f->src, head, 4);
     if (got < 4) {
-        const char *msg;
-        int e;
-        if (got == 0 && stream_state(f, path, &msg, &e) == Z_OK)
+        if (got == 0 && f->src.state == NN_SRC_END)
             snprintf(err, n_err, "%s: empty file, not an IDX file", path);
         else
-            read_failure(f, path, "IDX header", 4, got, err, n_err);
+            read_failure(f, "IDX header", 4, got, err, n_err);
         goto fail;
     }
     int r = head[3];
@@ -143,92 +128,140 @@ int nn_idx_read(const char *path, uint8_t **data, int *rank, uint32_t *dims, int
         goto fail;
     }
     uint8_t dbytes[4 * IDX_MAX_RANK];
-    got = read_some(f, dbytes, 4 * (size_t)r);
+    got = nn_src_read(&f->src, dbytes, 4 * (size_t)r);
     if (got < 4 * (size_t)r) {
-        read_failure(f, path, "IDX header dimensions", 4 * (size_t)r, got, err, n_err);
+        read_failure(f, "IDX header dimensions", 4 * (uint64_t)r, got, err, n_err);
         goto fail;
     }
+    f->rank = r;
     /* size checks come before any allocation */
-    size_t total = 1;
+    uint64_t total = 1;
     int too_big = 0;
     for (int i = 0; i < r; i++) {
-        dims[i] = be32(dbytes + 4 * i);
-        if (too_big || dims[i] == 0) {
-            if (dims[i] == 0) total = 0;
-            continue;
+        f->dims[i] = be32(dbytes + 4 * i);
+        if (f->dims[i] == 0) total = 0;   /* no payload, whatever the other dimensions */
+        if (f->dims[i] > INT_MAX) {   /* so that every dimension read fits an int */
+            snprintf(err, n_err, "%s: dimension %d of %d in the IDX header is %u, over %d",
+                     path, i + 1, r, (unsigned)f->dims[i], INT_MAX);
+            goto fail;
         }
-        if (total > SIZE_MAX / dims[i])
-            too_big = 1;
-        else
-            total *= dims[i];
     }
-    if (total && (too_big || total > IDX_MAX_BYTES)) {
-        char shape[256];
-        dims_text(shape, sizeof shape, dims, r);
+    for (int i = 0; i < r && total && !too_big; i++) {
+        total *= f->dims[i];   /* <= 2^32 * (2^32 - 1): no overflow */
+        if (total > IDX_MAX_BYTES) too_big = 1;
+    }
+    char shape[256];
+    dims_text(shape, sizeof shape, f->dims, r);
+    if (too_big) {
         snprintf(err, n_err, "%s: the header announces %s bytes of %s, over the 4 GiB limit",
                  path, shape, what_data(r));
         goto fail;
     }
-    /* Allocate what the header announces, but at most 64 MiB before the data
-     * proves to be there, so a corrupt header cannot reserve 4 GiB. */
-    size_t cap = total < IDX_FIRST_ALLOC ? total : IDX_FIRST_ALLOC;
-    buf = malloc(cap ? cap : 1);
+    f->total = total;
+    const uint64_t head_bytes = 4 + 4 * (uint64_t)r;
+    if (!f->src.gz) {
+        const uint64_t have = f->src.size - head_bytes;
+        if (have < total) {
+            snprintf(err, n_err, "%s: truncated: expected %llu bytes of %s, got %llu (the "
+                     "header announces %s; the file has %llu bytes)", path,
+                     (unsigned long long)total, what_data(r), (unsigned long long)have, shape,
+                     (unsigned long long)f->src.size);
+            goto fail;
+        }
+        if (have > total) {
+            snprintf(err, n_err, "%s: trailing data: %llu bytes after the %llu bytes of %s the "
+                     "header announces (%s)", path, (unsigned long long)(have - total),
+                     (unsigned long long)total, what_data(r), shape);
+            goto fail;
+        }
+    } else if (head_bytes + total > nn_src_gzip_max_out(f->src.size)) {
+        snprintf(err, n_err, "%s: the header announces %llu bytes of %s (%s), more than a gzip "
+                 "file of %llu bytes can hold (deflate expands at most 1032 times)", path,
+                 (unsigned long long)total, what_data(r), shape,
+                 (unsigned long long)f->src.size);
+        goto fail;
+    }
+    return 0;
+fail:
+    nn_src_close(&f->src);
+    return -1;
+}
+
+/* Reads the payload f's header announced into a new buffer, then checks
+ * that nothing follows it and that the gzip trailer is sound.  Closes f. */
+static int idx_payload(struct idx_in *f, uint8_t **data, char *err, size_t n_err)
+{
+    const char *path = f->src.path, *what = what_data(f->rank);
+    const size_t total = (size_t)f->total;
+    /* A plain file has been seen to hold the payload: allocate it whole.
+     * A gzip file: at most 64 MiB before the data proves to be there. */
+    size_t cap = f->src.gz && total > IDX_FIRST_ALLOC ? IDX_FIRST_ALLOC : total;
+    uint8_t *buf = malloc(cap ? cap : 1);
     if (!buf) {
-        snprintf(err, n_err, "%s: out of memory for %zu bytes of %s", path, cap, what_data(r));
+        snprintf(err, n_err, "%s: out of memory for %zu bytes of %s", path, cap, what);
         goto fail;
     }
     size_t have = 0;
     for (;;) {
-        size_t n = read_some(f, buf + have, cap - have);
-        have += n;
+        have += nn_src_read(&f->src, buf + have, cap - have);
         if (have < cap) {
-            read_failure(f, path, what_data(r), total, have, err, n_err);
+            read_failure(f, what, total, have, err, n_err);
             goto fail;
         }
         if (cap == total) break;
         size_t next = cap > total / 2 ? total : 2 * cap;
         uint8_t *grown = realloc(buf, next);
         if (!grown) {
-            snprintf(err, n_err, "%s: out of memory for %zu bytes of %s", path, total,
-                     what_data(r));
+            snprintf(err, n_err, "%s: out of memory for %zu bytes of %s", path, total, what);
             goto fail;
         }
         buf = grown;
         cap = next;
     }
-    /* the payload must end the file, and the gzip trailer must check out */
+    /* the payload must end the data (at most 4 KiB more is inflated to see),
+     * and the gzip trailer must check out */
     uint8_t extra[4096];
-    size_t more = read_some(f, extra, sizeof extra);
-    const char *msg;
-    int e;
-    int code = stream_state(f, path, &msg, &e);
+    size_t more = nn_src_read(&f->src, extra, sizeof extra);
+    char why[256];
     if (more > 0) {
         snprintf(err, n_err, "%s: trailing data: %s%zu bytes after the %zu bytes of %s the "
                  "header announces", path, more == sizeof extra ? "at least " : "", more, total,
-                 what_data(r));
+                 what);
         goto fail;
     }
-    if (code == Z_BUF_ERROR) {
-        snprintf(err, n_err, "%s: truncated: the compressed stream ends before its checksum",
-                 path);
+    if (f->src.state == NN_SRC_CUT) {
+        snprintf(err, n_err, "%s: truncated: all %zu bytes of %s are there, but the compressed "
+                 "stream ends before its checksum", path, total, what);
         goto fail;
     }
-    if (code != Z_OK) {
-        read_failure(f, path, what_data(r), total, total, err, n_err);
+    if (f->src.state == NN_SRC_CORRUPT) {
+        snprintf(err, n_err, "%s: %s, at the end of the %s (the payload is damaged)", path,
+                 nn_src_why(&f->src, why, sizeof why), what);
         goto fail;
     }
-    if (gzclose(f) != Z_OK) {
-        f = NULL;
-        snprintf(err, n_err, "%s: read error while closing", path);
+    if (f->src.state != NN_SRC_END) {
+        snprintf(err, n_err, "%s: %s", path, nn_src_why(&f->src, why, sizeof why));
         goto fail;
     }
+    nn_src_close(&f->src);
     *data = buf;
-    *rank = r;
     return 0;
 fail:
     free(buf);
-    if (f) gzclose(f);
+    nn_src_close(&f->src);
     return -1;
+}
+
+int nn_idx_read(const char *path, uint8_t **data, int *rank, uint32_t *dims, int max_rank,
+                char *err, size_t n_err)
+{
+    *data = NULL;
+    struct idx_in f;
+    if (idx_open(&f, path, max_rank, err, n_err)) return -1;
+    if (idx_payload(&f, data, err, n_err)) return -1;
+    memcpy(dims, f.dims, sizeof *dims * (size_t)f.rank);
+    *rank = f.rank;
+    return 0;
 }
 
 /* Writes all of data through gzwrite or fwrite; 0 on success. */
@@ -253,8 +286,14 @@ int nn_idx_write(const char *path, const uint8_t *data, int rank, const uint32_t
         return -1;
     }
     size_t total = 1;
-    for (int i = 0; i < rank; i++)
+    for (int i = 0; i < rank; i++) {
         if (!dims[i]) total = 0;   /* no payload, whatever the other dimensions (as nn_idx_read) */
+        if (dims[i] > INT_MAX) {
+            snprintf(err, n_err, "%s: dimension %d is %u, over %d", path, i + 1,
+                     (unsigned)dims[i], INT_MAX);
+            return -1;
+        }
+    }
     for (int i = 0; i < rank && total; i++) {
         if (total > SIZE_MAX / dims[i]) {
             snprintf(err, n_err, "%s: the dimensions overflow the address space", path);
@@ -304,43 +343,86 @@ int nn_idx_write(const char *path, const uint8_t *data, int rank, const uint32_t
     return 0;
 }
 
-int nn_dataset_load(struct nn_dataset *ds, const char *images_path, const char *labels_path,
-                    int n_classes, char *err, size_t n_err)
+/* Checks an images header: rank 3 or 4, at least one image, every
+ * dimension from 1 to INT_MAX; fills the shape of ds.  The message gives
+ * the numbers the header holds. */
+static int images_shape(const struct idx_in *f, struct nn_dataset *ds, char *err, size_t n_err)
+{
+    const char *path = f->src.path;
+    if (f->rank != 3 && f->rank != 4) {
+        snprintf(err, n_err, "%s: images must be an IDX file of rank 3 (count, height, width) "
+                 "or 4 (count, height, width, channels), not rank %d%s", path, f->rank,
+                 f->rank == 1 ? " (a labels file?)" : "");
+        return -1;
+    }
+    const uint32_t n = f->dims[0], h = f->dims[1], w = f->dims[2];
+    const uint32_t c = f->rank == 4 ? f->dims[3] : 1;
+    if (n == 0) {
+        snprintf(err, n_err, "%s: holds no images (the header says 0 images of %u x %u x %u)",
+                 path, (unsigned)h, (unsigned)w, (unsigned)c);
+        return -1;
+    }
+    if (!h || !w || !c || h > INT_MAX || w > INT_MAX || c > INT_MAX) {
+        snprintf(err, n_err, "%s: image shape %u x %u x %u (height x width x channels) is not "
+                 "usable: each must be from 1 to %d", path, (unsigned)h, (unsigned)w,
+                 (unsigned)c, INT_MAX);
+        return -1;
+    }
+    ds->n = n;
+    ds->h = (int)h;
+    ds->w = (int)w;
+    ds->c = (int)c;
+    return 0;
+}
+
+/* -2 with a message when bytes pass max_bytes (0: no limit). */
+static int check_budget(const char *path, const struct nn_dataset *ds, uint64_t bytes,
+                        uint64_t max_bytes, char *err, size_t n_err)
+{
+    if (!max_bytes || bytes <= max_bytes) return 0;
+    char need[64], have[64];
+    nn_data_bytes_text(need, sizeof need, bytes);
+    nn_data_bytes_text(have, sizeof have, max_bytes);
+    snprintf(err, n_err, "%s: %zu images of %d x %d x %d and their labels take %s, more than "
+             "the %s the memory limit leaves for data", path, ds->n, ds->h, ds->w, ds->c, need,
+             have);
+    return NN_DATA_TOO_BIG;
+}
+
+int nn_dataset_load_max(struct nn_dataset *ds, const char *images_path, const char *labels_path,
+                        int n_classes, uint64_t max_bytes, char *err, size_t n_err)
 {
     memset(ds, 0, sizeof *ds);
-    uint32_t idims[8], ldims[8];
-    int irank, lrank;
-    if (nn_idx_read(images_path, &ds->images, &irank, idims, 8, err, n_err)) return -1;
-    if (irank != 3 && irank != 4) {
-        snprintf(err, n_err, "%s: images must be an IDX file of rank 3 (count, height, width) "
-                 "or 4 (count, height, width, channels), not rank %d", images_path, irank);
-        goto fail;
+    struct idx_in im, lb;
+    int rc = -1;
+    /* both headers first: nothing is inflated or allocated until the two
+     * files agree with each other and with the memory limit */
+    if (idx_open(&im, images_path, 8, err, n_err)) return -1;
+    if (images_shape(&im, ds, err, n_err)) {
+        nn_src_close(&im.src);
+        memset(ds, 0, sizeof *ds);
+        return -1;
     }
-    if (nn_idx_read(labels_path, &ds->labels, &lrank, ldims, 8, err, n_err)) goto fail;
-    if (lrank != 1) {
+    if (idx_open(&lb, labels_path, 8, err, n_err)) {
+        nn_src_close(&im.src);
+        memset(ds, 0, sizeof *ds);
+        return -1;
+    }
+    if (lb.rank != 1) {
         snprintf(err, n_err, "%s: labels must be an IDX file of rank 1 (count), not rank %d",
-                 labels_path, lrank);
+                 labels_path, lb.rank);
         goto fail;
     }
-    if (ldims[0] != idims[0]) {
-        snprintf(err, n_err, "%s: %u labels but %s has %u images", labels_path,
-                 (unsigned)ldims[0], images_path, (unsigned)idims[0]);
+    if (lb.dims[0] != im.dims[0]) {
+        snprintf(err, n_err, "%s: %u labels but %s has %u images (from the headers)",
+                 labels_path, (unsigned)lb.dims[0], images_path, (unsigned)im.dims[0]);
         goto fail;
     }
-    uint32_t c = irank == 4 ? idims[3] : 1;
-    if (idims[0] == 0) {
-        snprintf(err, n_err, "%s: holds no images", images_path);
+    if ((rc = check_budget(images_path, ds, im.total + lb.total, max_bytes, err, n_err)))
         goto fail;
-    }
-    if (!idims[1] || !idims[2] || !c || idims[1] > INT_MAX || idims[2] > INT_MAX || c > INT_MAX) {
-        snprintf(err, n_err, "%s: image shape %u x %u x %u is not usable", images_path,
-                 (unsigned)idims[1], (unsigned)idims[2], (unsigned)c);
-        goto fail;
-    }
-    ds->n = idims[0];
-    ds->h = (int)idims[1];
-    ds->w = (int)idims[2];
-    ds->c = (int)c;
+    rc = -1;
+    if (idx_payload(&im, &ds->images, err, n_err)) goto fail;
+    if (idx_payload(&lb, &ds->labels, err, n_err)) goto fail;
     int top = 0;
     for (size_t i = 0; i < ds->n; i++) {
         int l = ds->labels[i];
@@ -354,8 +436,38 @@ int nn_dataset_load(struct nn_dataset *ds, const char *images_path, const char *
     ds->n_classes = n_classes > top + 1 ? n_classes : top + 1;
     return 0;
 fail:
+    nn_src_close(&im.src);   /* harmless when idx_payload closed it */
+    nn_src_close(&lb.src);
     nn_dataset_free(ds);
-    return -1;
+    return rc;
+}
+
+int nn_dataset_load(struct nn_dataset *ds, const char *images_path, const char *labels_path,
+                    int n_classes, char *err, size_t n_err)
+{
+    return nn_dataset_load_max(ds, images_path, labels_path, n_classes, 0, err, n_err);
+}
+
+int nn_images_load(struct nn_dataset *ds, const char *path, uint64_t max_bytes, char *err,
+                   size_t n_err)
+{
+    memset(ds, 0, sizeof *ds);
+    struct idx_in im;
+    if (idx_open(&im, path, 8, err, n_err)) return -1;
+    int rc = images_shape(&im, ds, err, n_err);
+    if (!rc) rc = check_budget(path, ds, im.total + ds->n, max_bytes, err, n_err);
+    if (!rc) rc = idx_payload(&im, &ds->images, err, n_err);
+    if (!rc) {
+        ds->labels = calloc(ds->n, 1);   /* unknown: all 0 */
+        if (!ds->labels) {
+            snprintf(err, n_err, "%s: out of memory for %zu labels", path, ds->n);
+            rc = -1;
+        }
+    }
+    nn_src_close(&im.src);
+    if (rc) nn_dataset_free(ds);
+    ds->n_classes = rc ? 0 : 1;
+    return rc;
 }
 
 void nn_dataset_truncate(struct nn_dataset *ds, size_t n)

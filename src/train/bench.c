@@ -4,6 +4,8 @@
  * Runs on random inputs, so no data set is needed: first each node's forward
  * and backward timed over whole batches in one thread, then full training
  * steps (all chunks, all threads) for the throughput. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +22,37 @@ static const char *kind_name(const struct nn_node *n)
     return n->ops->name;
 }
 
-int nn_bench(struct nn_graph *g, const struct nn_spec *s, int threads, int steps, FILE *f,
-             char *err, size_t n_err)
+static void bytes_text(char *b, size_t n, double v)
+{
+    const char *u[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int i = 0;
+    while (v >= 1024 && i < 6) v /= 1024, i++;
+    snprintf(b, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+int nn_bench(struct nn_graph *g, const struct nn_spec *s, int threads, int steps,
+             double max_bytes, FILE *f, char *err, size_t n_err)
 {
     const int B = s->train.batch_size;
     struct nn_pool *pool = nn_pool_create(threads);
-    /* slots of B rows, so the per-layer pass can run a whole batch as one chunk */
+    /* everything the benchmark allocates, checked before any of it is:
+     * the model with slots of B * NN_MAX_CHUNKS rows (so the per-layer pass
+     * can run a whole batch as one chunk), and four batches of random data
+     * with their labels and indexes */
+    const size_t plan = nn_graph_plan_bytes(g, B * NN_MAX_CHUNKS, nn_pool_threads(pool));
+    const double need = plan == SIZE_MAX ? 1.8e19 : (double)plan + 4.0 * B *
+                        ((double)g->nodes[0].size + 1 + sizeof(size_t));
+    if (max_bytes > 0 && need > max_bytes) {
+        char a[32], b[32];
+        bytes_text(a, sizeof a, need);
+        bytes_text(b, sizeof b, max_bytes);
+        snprintf(err, n_err, "the benchmark needs %s%s of memory (the model for batches of up "
+                 "to %d rows on %d threads, and 4 batches of random inputs); the limit is %s",
+                 plan == SIZE_MAX ? "more than " : "", a, B * NN_MAX_CHUNKS,
+                 nn_pool_threads(pool), b);
+        nn_pool_free(pool);
+        return -2;
+    }
     if (nn_graph_alloc(g, B * NN_MAX_CHUNKS, nn_pool_threads(pool), err, n_err)) {
         nn_pool_free(pool);
         return -1;

@@ -14,7 +14,7 @@
 # "seconds"}, the fields .ci/run counts in meson's testlog.json) to
 # build-fuzz/fuzz/results.json, and exits 1 if any target failed (0 when
 # every one ran clean, 2 when the build failed).
-# Environment: FUZZ_TARGETS (default "spec idx checkpoint roundtrip"), FUZZ_BUILD (build-fuzz),
+# Environment: FUZZ_TARGETS (default "spec idx checkpoint roundtrip csv"), FUZZ_BUILD (build-fuzz),
 # FUZZ_FRESH=1, FUZZ_ARGS (extra libFuzzer flags, e.g. -jobs=2).
 set -u
 secs=${1:-60}
@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root" || exit 2
 build=${FUZZ_BUILD:-build-fuzz}
-targets=${FUZZ_TARGETS:-spec idx checkpoint roundtrip}
+targets=${FUZZ_TARGETS:-spec idx checkpoint roundtrip csv}
 
 # ---- configure and build ----------------------------------------------------
 if [ -f "$build/build.ninja" ]; then
@@ -45,6 +45,7 @@ max_len_of() {
         spec|roundtrip) echo 8192;;
         idx) echo 65536;;
         checkpoint) echo 16384;;
+        csv) echo 65536;;
         *) echo 65536;;
     esac
 }
