@@ -144,6 +144,10 @@ const struct nn_ynode *collect_get(const struct nn_ynode *root, const char *path
 int collect_number(const struct nn_ynode *n, double *out)
 {
     if (!n || n->kind != NN_Y_SCALAR || !n->str) return -1;
+    if (!n->quoted && !strcmp(n->str, "null")) {   /* results.json: NaN or infinite */
+        *out = NAN;
+        return 0;
+    }
     char *end;
     const double x = strtod(n->str, &end);
     if (end == n->str || *end) return -1;
