@@ -182,6 +182,17 @@ st=$?
     ok "--force refuses a directory holding other files (exit 2, untouched)" ||
     bad "--force into notrec: exit $st $(cat nr.out; ls notrec)"
 
+# sweep --force replaces the sweep directory whole (sw is from part 1, seed 1)
+sed 's/seed: \[1\]/seed: [2]/' grid.yaml > grid2.yaml
+"$nnrun" sweep grid2.yaml --out sw --force --threads 1 > swf.out 2>&1
+st=$?
+[ $st = 0 ] && whole sw/runs/g-001 2 && [ "$(ls sw/runs | tr '\n' ' ')" = "g-001 g-001.log " ] &&
+    grep -q "seed: \[2\]" sw/sweep.yaml && [ -z "$(ls -a | grep '^\.sw\.')" ] &&
+    ok "sweep --force: the old sweep directory replaced whole" || bad "sweep --force: exit $st $(cat swf.out; ls -R sw)"
+"$nnrun" sweep grid2.yaml --out notrec --force > swn.out 2>&1
+[ $? = 2 ] && [ "$(ls notrec)" = notes.txt ] && ok "sweep --force refuses a directory that is not a sweep's" ||
+    bad "sweep --force notrec: $(cat swn.out)"
+
 # a record being written (locked) is neither resumed nor replaced
 NNRUN_TEST_WRITE_DELAY_MS=1000 "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=3 --out busy \
     --quiet > /dev/null 2>&1 & pid=$!

@@ -311,7 +311,10 @@ int collect_load(const char *dir, struct run_record *r, char *err, size_t n_err)
 {
     memset(r, 0, sizeof *r);
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/results.json", dir);
+    if ((size_t)snprintf(path, sizeof path, "%s/results.json", dir) >= sizeof path) {
+        snprintf(err, n_err, "%.200s...: the path is too long", dir);
+        return -1;
+    }
     struct nn_diag d;
     nn_diag_init(&d, path);
     struct nn_ynode *res = nn_yaml_parse_file(path, &d);   /* JSON is YAML's flow syntax */

@@ -25,6 +25,12 @@ static int load_trained(const struct cli *c, const char *where, struct nn_spec *
     char spec[PATH_MAX], weights[PATH_MAX];
     struct stat st;
     const int is_dir = !stat(where, &st) && S_ISDIR(st.st_mode);
+    if (strlen(where) + sizeof "/spec.yaml" > sizeof spec ||
+        (c->weights && strlen(c->weights) >= sizeof weights)) {
+        fprintf(stderr, "nnrun: error: %.200s...: the path is too long\n",
+                strlen(where) + sizeof "/spec.yaml" > sizeof spec ? where : c->weights);
+        return EXIT_USAGE;
+    }
     if (is_dir) {
         snprintf(spec, sizeof spec, "%s/spec.yaml", where);
         snprintf(weights, sizeof weights, "%s/model.nnw", where);
