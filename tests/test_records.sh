@@ -124,25 +124,40 @@ same_or_new() {
     done
     echo new
 }
-# each write of the new run takes 400 ms (hook): killed at 0.2 s .. 4 s it
-# is killed before, during and after it replaces the old record
+# wait_for COND: polls the shell condition COND for up to 20 s
+wait_for() {
+    for _ in $(seq 400); do eval "$1" && return 0; sleep 0.05; done
+    return 1
+}
+# each write of the new run takes 400 ms (hook); it is killed with SIGKILL
+# when each of these is seen: before the swap (the staging directory made,
+# its spec.yaml and its first checkpoint being written), after it (the new
+# spec in old/, the final weights and results.json being written)
 export NNRUN_TEST_WRITE_DELAY_MS=400
+moments=("ls -a | grep -q '^\.old\.new\.'"
+         "ls .old.new.* 2> /dev/null | grep -q '^spec\.yaml\.tmp\.'"
+         "ls .old.new.* 2> /dev/null | grep -q '^checkpoint\.nnc\.tmp\.'"
+         "grep -q '^seed: 2$' old/spec.yaml 2> /dev/null"
+         "ls old | grep -q '^model\.nnw\.tmp\.'"
+         "ls old | grep -q '^results\.json\.tmp\.'")
+expect=(old old old new new new)
 seen=""
 forceok=1
-for t in 0.2 0.6 1.0 1.4 1.8 2.2 2.6 3.0 4.0; do
-    rm -rf old && cp -a old.copy old
+staged=0
+for k in 0 1 2 3 4 5; do
+    rm -rf old .old.* && cp -a old.copy old
     "$nnrun" "$spec" "${tiny[@]}" --seed 2 --out old --force --quiet > /dev/null 2>&1 & pid=$!
-    sleep $t
+    wait_for "${moments[$k]}" || { forceok=0; bad "--force: never saw: ${moments[$k]}"; }
     kill -KILL $pid 2> /dev/null
     wait $pid 2> /dev/null
-    what=$(same_or_new old) || { forceok=0; bad "--force killed at ${t}s: $what"; }
+    what=$(same_or_new old)
+    [ "$what" = "${expect[$k]}" ] || { forceok=0; bad "--force killed when '${moments[$k]}': $what"; }
     seen="$seen $what"
-    [ "$what" = old ] && ls -a | grep -q '^\.old\.new\.' && staged=1
+    [ $k = 2 ] && ls -a | grep -q '^\.old\.new\.' && staged=1
 done
-[ $forceok = 1 ] && case "$seen" in *old*new*) true ;; *) false ;; esac &&
-    ok "--force killed (SIGKILL) at 9 moments: old whole or new alone each time ($seen )" ||
+[ $forceok = 1 ] && ok "--force killed (SIGKILL) at 6 moments: old whole, old, old, new alone, new, new" ||
     bad "--force killed: seen$seen"
-[ "${staged:-0}" = 1 ] && ok "a --force killed before the swap leaves only its hidden staging directory" ||
+[ $staged = 1 ] && ok "a --force killed before the swap leaves only its hidden staging directory" ||
     bad "no staging directory seen after a kill before the swap"
 "$nnrun" "$spec" "${tiny[@]}" --seed 2 --out old --force --quiet > /dev/null 2>&1
 st=$?
@@ -154,9 +169,9 @@ unset NNRUN_TEST_WRITE_DELAY_MS
 # SIGINT before the first checkpoint: the stop writes one, so the new record
 # takes the old one's place and can be resumed
 rm -rf old && cp -a old.copy old
-NNRUN_TEST_WRITE_DELAY_MS=1500 "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=2 --seed 2 \
+NNRUN_TEST_WRITE_DELAY_MS=1000 "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=2 --seed 2 \
     --out old --force > int.out 2> int.err & pid=$!
-sleep 0.5
+wait_for "ls .old.new.* 2> /dev/null | grep -q '^spec\.yaml\.tmp\.'" || bad "no staging spec.yaml seen"
 kill -INT $pid
 wait $pid
 st=$?
@@ -208,7 +223,7 @@ wait $pid; s0=$?
 # ---- 3. a write killed before its rename leaves NAME.tmp.PID; resume removes it --
 NNRUN_TEST_WRITE_DELAY_MS=1500 "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=3 --out kt \
     --quiet > /dev/null 2>&1 & pid=$!
-for i in $(seq 200); do
+for i in $(seq 400); do
     [ -s kt/checkpoint.nnc ] && ls kt | grep -q '^checkpoint\.nnc\.tmp\.' && break
     sleep 0.05
 done
