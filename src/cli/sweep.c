@@ -722,13 +722,13 @@ static int emit(const struct cli *c, const struct sweep *sw, char **texts, int w
             return EXIT_RUNTIME;
         }
         if ((d.lock_fd = nn_dir_lock(base)) < 0 || nonempty_dir(base)) {
-            const int busy = d.lock_fd < 0 && errno == EBUSY;
+            const int busy = d.lock_fd < 0 && errno == EBUSY, locked = d.lock_fd >= 0;
             fprintf(stderr, "nnrun: error: %s %s; choose another directory%s\n", base,
-                    d.lock_fd >= 0 ? "exists and is not empty" : busy ? "is being written by "
+                    locked ? "exists and is not empty" : busy ? "is being written by "
                     "another nnrun process" : strerror(errno),
-                    d.lock_fd >= 0 ? " or add --force to replace it" : "");
+                    locked ? " or add --force to replace it" : "");
             cli_release(&d);
-            return d.lock_fd >= 0 || busy ? EXIT_USAGE : EXIT_RUNTIME;
+            return locked || busy ? EXIT_USAGE : EXIT_RUNTIME;
         }
     }
     rc = write_specs(d.dir, sw, texts, width);
