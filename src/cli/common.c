@@ -36,7 +36,8 @@ static const char usage[] =
     "  --seed N        use seed N instead of the spec's seed\n"
     "  --set KEY=VALUE change any key of the spec before it is checked, e.g.\n"
     "                  --set train.epochs=5 --set model.layers.3.dense.units=64\n"
-    "  --out DIR       the run record's directory (default runs/NAME-UTCTIME/)\n"
+    "  --out DIR       the run record's directory (default runs/NAME-UTCTIME/); one\n"
+    "                  that exists is never reused: the run goes to DIR-2, DIR-3, ...\n"
     "  --force         replace the record in --out DIR (only a run record): the old one\n"
     "                  stays whole until the new run's first checkpoint replaces it\n"
     "  --no-record     write no run record\n"
@@ -416,10 +417,10 @@ void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name)
 
 /* What --force may replace: a directory holding nothing but the entries of
  * its kind's record (and temporary files NAME.tmp.PID of atomic writes). */
-static const char *const record_entries[][7] = {
+static const char *const record_entries[][8] = {
     [CLI_DIR_RUN] = {"spec.yaml", "metrics.csv", "checkpoint.nnc", "best.nnw", "model.nnw",
-                     "results.json", NULL},
-    [CLI_DIR_SWEEP] = {"sweep.yaml", "specs", "runs", "sweep.csv", NULL},
+                     "results.json", "report.html", NULL},
+    [CLI_DIR_SWEEP] = {"sweep.yaml", "specs", "runs", "sweep.csv", "report.html", NULL},
     [CLI_DIR_EMIT] = {"trials.csv", NULL},
 };
 static const char *const kind_names[] = {"run record", "sweep directory", "--emit directory"};
