@@ -279,6 +279,14 @@ assert r["test"]["loss"] is None, r["test"]
 lines = [json.loads(l) for l in open(sys.argv[2])]
 assert lines[-1]["run_dir"] == d and lines[-1]["test_loss"] is None, lines[-1]
 PY
+"$nnrun" "$spec" "${tiny[@]}" --set 'name="q\"b\\s é"' --out nm --quiet > /dev/null 2>&1 &&
+    [ "$(json 'd["name"]' nm/results.json)" = 'q"b\s é' ] &&
+    ok "a name with a quote, a backslash and UTF-8: results.json reads it back" ||
+    bad "odd name: $(cat nm/results.json)"
+"$nnrun" "$spec" "${tiny[@]}" --out $'not\xffutf8\x01' --json > nu.out 2>&1 &&
+    python3 -c "import json; d=[json.loads(l) for l in open('nu.out', encoding='utf-8')][-1]; assert d['run_dir'] == 'not\ufffdutf8\x01', d" &&
+    ok "--json: a path that is not UTF-8 and holds a control character stays valid JSON" ||
+    bad "non-UTF-8 path in --json: $(cat nu.out)"
 "$nnrun" eval "$odd" --json > ev.out 2>&1 && python3 -c "import json; d=json.load(open('ev.out')); assert d['loss'] is None" &&
     ok "eval --json: null for the infinite loss" || bad "eval --json: $(cat ev.out)"
 "$nnrun" collect "$odd" > coll.out 2>&1 && "$nnrun" report "$odd" -o rep.html > /dev/null 2>&1 &&
