@@ -474,6 +474,12 @@ int cli_check_out(const char *opt, const char *path, size_t reserve, int force,
         while (*c == '/') c++;
     }
     if (!force) return 0;
+    const char *last = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+    if (!strcmp(last, ".") || !strcmp(last, "..")) {
+        fprintf(stderr, "nnrun: error: %s %s: --force replaces a directory given by its name, "
+                "not '%s'\n", opt, p, last);
+        return EXIT_USAGE;
+    }
     struct stat st;
     if (lstat(p, &st)) return 0;   /* nothing to replace */
     if (!S_ISDIR(st.st_mode)) {

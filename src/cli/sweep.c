@@ -1074,7 +1074,7 @@ int cmd_sweep(int argc, char **argv, int first)
     rc = EXIT_USAGE;
     if (c.emit && !c.force && nonempty_dir(c.emit)) {
         fprintf(stderr, "nnrun: error: %s exists and is not empty; choose another directory "
-                "or add --force to write into it\n", c.emit);
+                "or add --force to replace it\n", c.emit);
         goto out;
     }
     expand(&sw, (int)count);
