@@ -324,13 +324,13 @@ int cmd_train(int argc, char **argv, int first)
     }
     const int bar = !c.quiet && !c.json && isatty(STDERR_FILENO);
     struct progress prog = {.s = s, .bar = bar, .json = c.json, .quiet = c.quiet};
-    if (c.smoke && !c.json)
+    if (c.smoke && !c.json && !c.quiet)
         printf("smoke test: 1 epoch of %zu batch%s on %zu training samples, %zu validation and "
                "%zu test samples; the record goes to %s and is removed\n",
                (train.n + (size_t)s->train.batch_size - 1) / (size_t)s->train.batch_size,
                train.n > (size_t)s->train.batch_size ? "es" : "", train.n, val.n, test.n,
                smoke_dir);
-    else if (!c.quiet && !c.json)
+    else if (!c.smoke && !c.quiet && !c.json)
         printf("%s: %zu parameters, %zu training, %zu validation and %zu test samples, seed "
                "%llu, %d threads%s%s%s\n", s->name, g.n_params, train.n, val.n, test.n,
                (unsigned long long)s->seed, nn_pool_threads(pool), run_dir ? "; record in " : "",
