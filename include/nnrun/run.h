@@ -37,7 +37,12 @@ struct nn_run_opts {
     struct nn_pool *pool;
     int threads;                  /* for results.json */
     const char *dir;              /* the run record's directory (exists); NULL: none */
-    int resume;                   /* continue from dir/checkpoint.nnc */
+    int resume;                   /* continue from dir/checkpoint.nnc (stale NAME.tmp.PID
+                                     files of killed writes are removed first) */
+    const char *final_dir;        /* non-NULL: dir is a staging directory that replaces
+                                     final_dir (nn_dir_replace) right after the first
+                                     checkpoint is written; from then on the record is
+                                     written in final_dir */
     volatile int *stop;           /* nonzero: stop after the current batch */
     void (*on_batch)(void *ctx, const struct nn_trainer *t, size_t n_batches);
     void (*on_epoch)(void *ctx, const struct nn_epoch_row *r);
@@ -53,6 +58,11 @@ struct nn_run_result {
     int n_classes;
     uint32_t *confusion;          /* [true][predicted], n_classes^2 */
     double seconds;               /* wall time of this process's part */
+    int ckpt_epoch;               /* the last checkpoint.nnc on disk is at batch ckpt_batch
+                                     of epoch ckpt_epoch + 1 (0: after epoch ckpt_epoch);
+                                     -1: there is none */
+    uint64_t ckpt_batch;
+    int placed;                   /* final_dir was replaced */
 };
 
 int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *train,

@@ -90,8 +90,37 @@ uint8_t *nn_read_file(const char *path, size_t *len, char *err, size_t n_err);
 /* mkdir -p; 0 or -1 with err. */
 int nn_mkdirs(const char *path, char *err, size_t n_err);
 
-/* t as a JSON string, quotes and escapes included (src/util/file.c). */
+/* ---- run directories ------------------------------------------------------
+ * A directory belongs to the one process whose mkdir(2) created it. */
+/* Creates base's parents (mkdir -p), then base itself with one mkdir that
+ * fails if it exists; if it does, base-2, base-3, ... up to base-9999.
+ * out gets the name claimed.  0: base; 1: another name; -1 with err. */
+int nn_claim_dir(const char *base, char *out, size_t n_out, char *err, size_t n_err);
+/* A fresh staging directory .NAME.new.PID beside path (NAME: path's last
+ * component), for a record that is to replace path; stale ones (of
+ * processes that are gone) are removed first.  0 or -1 with err. */
+int nn_claim_staging(const char *path, char *out, size_t n_out, char *err, size_t n_err);
+/* Puts directory fresh in the place of directory old, then removes the
+ * old one: one renameat2(RENAME_EXCHANGE), so that old's name always holds
+ * one complete directory; where the file system cannot exchange, old is
+ * renamed aside to .NAME.old.PID and fresh renamed in (old's name is then
+ * absent for that moment).  0, or -1 with err and both left as they were. */
+int nn_dir_replace(const char *fresh, const char *old, char *err, size_t n_err);
+/* rm -r path (not following symbolic links); 0 or -1. */
+int nn_remove_tree(const char *path);
+/* An exclusive flock(2) on directory dir, held while the returned fd stays
+ * open; -1 with errno EBUSY when another process holds it. */
+int nn_dir_lock(const char *dir);
+/* Removes the temporary files NAME.tmp.PID that an atomic write killed
+ * before its rename left in dir; returns how many. */
+int nn_remove_stale_tmp(const char *dir);
+
+/* t as a JSON string, quotes and escapes included, bytes that are not
+ * UTF-8 as U+FFFD: valid JSON whatever t holds (src/util/file.c). */
 void nn_json_string(FILE *f, const char *t);
+/* v with printf format fmt, or null when v is NaN or infinite (JSON has
+ * no such numbers). */
+void nn_json_number(FILE *f, const char *fmt, double v);
 
 /* Monotonic wall clock in seconds. */
 double nn_now(void);

@@ -5,6 +5,7 @@
 #ifndef NNRUN_CLI_H
 #define NNRUN_CLI_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -28,14 +29,14 @@ enum cli_opt {
     OPT_JSON = 1 << 4, OPT_OUT = 1 << 5, OPT_FORCE = 1 << 6, OPT_RESUME = 1 << 7,
     OPT_WEIGHTS = 1 << 8, OPT_EMIT = 1 << 9, OPT_JOBS = 1 << 10, OPT_MAX_RUNS = 1 << 11,
     OPT_OUTPUT = 1 << 12, OPT_MAX_MEMORY = 1 << 13, OPT_NO_RECORD = 1 << 14,
-    OPT_SORT = 1 << 15, OPT_CSV = 1 << 16,
+    OPT_SORT = 1 << 15, OPT_CSV = 1 << 16, OPT_SMOKE = 1 << 17,
 };
 
 struct cli {
     const char *cmd;
     const char *pos[CLI_MAX_POS];   /* positional arguments after the subcommand */
     int n_pos;
-    int threads, quiet, json, force, no_record, jobs, max_runs;
+    int threads, quiet, json, force, no_record, jobs, max_runs, smoke;
     long long seed;                 /* -1: the spec's */
     const char *sets[CLI_MAX_SETS]; /* --set KEY=VALUE, in order */
     int n_sets;
@@ -104,9 +105,38 @@ void cli_csv_field(struct cli_sb *b, const char *s);
 
 /* runs/PREFIX-NAME-YYYYmmddTHHMMSSZ, the name made safe for a path. */
 void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name);
-/* A directory that does not exist yet: base, or base-2, base-3, ... (base
- * itself with force).  0: base; 1: another name; -1: none found. */
-int cli_fresh_dir(char *out, size_t n, const char *base, int force);
+/* ---- record directories (common.c) -----------------------------------------
+ * A record's directory is claimed with one mkdir(2) that fails if it
+ * exists (then base-2, base-3, ...), so two processes never share one.
+ * With --force and base existing, the new record is written to a staging
+ * directory .BASE.new.PID beside it and put in base's place by
+ * cli_place (one rename exchange) at its first complete write; until then
+ * base holds the old record, untouched, and if the new one never gets
+ * there (an error, a stop before it) cli_release removes it. */
+enum cli_dir_kind { CLI_DIR_RUN, CLI_DIR_SWEEP, CLI_DIR_EMIT };
+struct cli_dir {
+    char dir[PATH_MAX];     /* where the record is being written */
+    char final[PATH_MAX];   /* --force: the directory it is to replace; "" otherwise */
+    int renamed;            /* dir is base-N, base existed */
+    int lock_fd, old_lock_fd;   /* flocks on dir and on the old record */
+};
+/* Refuses (message printed, EXIT_USAGE) before anything is made: an empty
+ * path, a name longer than NAME_MAX, a path that with `reserve` bytes of
+ * file names under it would pass PATH_MAX; with force, an existing base
+ * that is not a directory of kind's record (a file, a symbolic link, a
+ * directory holding anything else).  0 when fine. */
+int cli_check_out(const char *opt, const char *path, size_t reserve, int force,
+                  enum cli_dir_kind kind);
+/* Claims base (see above): 0, or EXIT_USAGE / EXIT_RUNTIME with the
+ * message printed.  The claimed directory is locked (flock) while d lives;
+ * with force, so is the old record, and one being written by another
+ * process is refused. */
+int cli_claim(struct cli_dir *d, const char *base, int force, enum cli_dir_kind kind);
+/* With force: the staging directory goes in place of the old record, which
+ * is removed; d->dir becomes base.  0 or -1 with err (nothing changed). */
+int cli_place(struct cli_dir *d, char *err, size_t n_err);
+/* Removes a staging directory that was never placed; drops the locks. */
+void cli_release(struct cli_dir *d);
 
 /* Subcommands: argc/argv as main has them, first = index after the word. */
 int cmd_train(int argc, char **argv, int first);

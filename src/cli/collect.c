@@ -144,6 +144,10 @@ const struct nn_ynode *collect_get(const struct nn_ynode *root, const char *path
 int collect_number(const struct nn_ynode *n, double *out)
 {
     if (!n || n->kind != NN_Y_SCALAR || !n->str) return -1;
+    if (!n->quoted && !strcmp(n->str, "null")) {   /* results.json: NaN or infinite */
+        *out = NAN;
+        return 0;
+    }
     char *end;
     const double x = strtod(n->str, &end);
     if (end == n->str || *end) return -1;
@@ -321,7 +325,10 @@ int collect_load(const char *dir, struct run_record *r, char *err, size_t n_err)
 {
     memset(r, 0, sizeof *r);
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/results.json", dir);
+    if ((size_t)snprintf(path, sizeof path, "%s/results.json", dir) >= sizeof path) {
+        snprintf(err, n_err, "%.200s...: the path is too long", dir);
+        return -1;
+    }
     struct nn_diag d;
     nn_diag_init(&d, path);
     /* JSON is YAML's flow syntax */

@@ -1,6 +1,9 @@
 /* common.c - the option parser every subcommand shares, and loading a spec
  * and its data. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <unistd.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -33,13 +36,19 @@ static const char usage[] =
     "  --seed N        use seed N instead of the spec's seed\n"
     "  --set KEY=VALUE change any key of the spec before it is checked, e.g.\n"
     "                  --set train.epochs=5 --set model.layers.3.dense.units=64\n"
-    "  --out DIR       the run record's directory (default runs/NAME-UTCTIME/)\n"
-    "  --force         write into --out DIR even if it exists\n"
+    "  --out DIR       the run record's directory (default runs/NAME-UTCTIME/); one\n"
+    "                  that exists is never reused: the run goes to DIR-2, DIR-3, ...\n"
+    "  --force         replace the record in --out DIR (only a run record): the old one\n"
+    "                  stays whole until the new run's first checkpoint replaces it\n"
     "  --no-record     write no run record\n"
     "  --resume DIR    continue the run in DIR from its last checkpoint\n"
     "  --max-memory N  refuse a model that plans more than N bytes (K, M, G suffixes)\n"
     "  --quiet         print only the final test line\n"
     "  --json          one JSON object per epoch and one for the result, on stdout\n"
+    "  --smoke         a quick look before a long run: 1 epoch of about 2 batches on\n"
+    "                  a few hundred samples, evaluation, checkpoint and record written\n"
+    "                  to a temporary directory and reloaded, then removed; checks that\n"
+    "                  --out could be made; exits as the full run would (0, 1 or 2)\n"
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 bad spec or bad arguments,\n"
     "             130 interrupted (SIGINT), 143 terminated (SIGTERM)\n";
@@ -99,7 +108,7 @@ static const struct {
     {"--jobs", "-j", OPT_JOBS, 1},       {"--max-runs", NULL, OPT_MAX_RUNS, 1},
     {"--output", "-o", OPT_OUTPUT, 1},   {"--max-memory", NULL, OPT_MAX_MEMORY, 1},
     {"--no-record", NULL, OPT_NO_RECORD, 0}, {"--sort", NULL, OPT_SORT, 1},
-    {"--csv", NULL, OPT_CSV, 1},
+    {"--csv", NULL, OPT_CSV, 1},         {"--smoke", NULL, OPT_SMOKE, 0},
 };
 #define N_OPTIONS (int)(sizeof options / sizeof options[0])
 
@@ -146,6 +155,11 @@ int cli_parse(int argc, char **argv, int first, unsigned allowed, struct cli *c)
             }
             v = argv[++i];
         }
+        const unsigned paths = OPT_OUT | OPT_RESUME | OPT_WEIGHTS | OPT_EMIT | OPT_OUTPUT | OPT_CSV;
+        if (v && !*v && (options[k].bit & paths)) {
+            fprintf(stderr, "nnrun: error: %s needs a path, got ''\n", a);
+            return -1;
+        }
         long long x;
         switch (options[k].bit) {
         case OPT_THREADS:
@@ -183,6 +197,7 @@ int cli_parse(int argc, char **argv, int first, unsigned allowed, struct cli *c)
         case OPT_JSON: c->json = 1; break;
         case OPT_FORCE: c->force = 1; break;
         case OPT_NO_RECORD: c->no_record = 1; break;
+        case OPT_SMOKE: c->smoke = 1; break;
         case OPT_OUT: c->out = v; break;
         case OPT_RESUME: c->resume = v; break;
         case OPT_WEIGHTS: c->weights = v; break;
@@ -448,16 +463,150 @@ void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name)
     snprintf(buf, n, "runs/%s%s-%s", prefix, safe, ts);
 }
 
-int cli_fresh_dir(char *out, size_t n, const char *base, int force)
+/* ---- record directories ------------------------------------------------------ */
+
+/* What --force may replace: a directory holding nothing but the entries of
+ * its kind's record (and temporary files NAME.tmp.PID of atomic writes). */
+static const char *const record_entries[][8] = {
+    [CLI_DIR_RUN] = {"spec.yaml", "metrics.csv", "checkpoint.nnc", "best.nnw", "model.nnw",
+                     "results.json", "report.html", NULL},
+    [CLI_DIR_SWEEP] = {"sweep.yaml", "specs", "runs", "sweep.csv", "report.html", NULL},
+    [CLI_DIR_EMIT] = {"trials.csv", NULL},
+};
+static const char *const kind_names[] = {"run record", "sweep directory", "--emit directory"};
+
+static int record_entry(enum cli_dir_kind kind, const char *name)
 {
-    struct stat st;
-    snprintf(out, n, "%s", base);
-    if (force || stat(out, &st)) return 0;
-    for (int i = 2; i < 10000; i++) {
-        if (snprintf(out, n, "%s-%d", base, i) >= (int)n) return -1;
-        if (stat(out, &st)) return 1;
+    for (int i = 0; record_entries[kind][i]; i++)
+        if (!strcmp(name, record_entries[kind][i])) return 1;
+    const char *t = strstr(name, ".tmp.");
+    if (t && t > name && t[5]) {
+        for (t += 5; *t >= '0' && *t <= '9'; t++) {}
+        if (!*t) return 1;
     }
-    return -1;
+    const size_t l = strlen(name);
+    return kind == CLI_DIR_EMIT && l > 5 && !strcmp(name + l - 5, ".yaml");
+}
+
+static void strip_slashes(char *p)
+{
+    for (size_t l = strlen(p); l > 1 && p[l - 1] == '/'; l--) p[l - 1] = '\0';
+}
+
+int cli_check_out(const char *opt, const char *path, size_t reserve, int force,
+                  enum cli_dir_kind kind)
+{
+    if (!*path) {
+        fprintf(stderr, "nnrun: error: %s needs a directory name, got ''\n", opt);
+        return EXIT_USAGE;
+    }
+    /* room for base-NNNN or .base.new.PID, and for the longest path in it */
+    const size_t len = strlen(path);
+    if (len + 24 + reserve >= PATH_MAX) {
+        fprintf(stderr, "nnrun: error: %s: the path is %zu bytes long; with the files of the "
+                "record it must stay under %d bytes (PATH_MAX); nothing was written\n", opt,
+                len, (int)(PATH_MAX - 24 - reserve));
+        return EXIT_USAGE;
+    }
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s", path);
+    strip_slashes(p);
+    for (const char *c = p; *c;) {
+        const size_t l = strcspn(c, "/");
+        const int last = !c[l];
+        if (l > (size_t)NAME_MAX - (last ? 24 : 0)) {
+            fprintf(stderr, "nnrun: error: %s: the name '%.40s...' is %zu bytes long; the "
+                    "system allows %d per name%s; nothing was written\n", opt, c, l, NAME_MAX,
+                    last ? " (less 24 for the -N or staging suffix)" : "");
+            return EXIT_USAGE;
+        }
+        c += l;
+        while (*c == '/') c++;
+    }
+    if (!force) return 0;
+    const char *last = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+    if (!strcmp(last, ".") || !strcmp(last, "..")) {
+        fprintf(stderr, "nnrun: error: %s %s: --force replaces a directory given by its name, "
+                "not '%s'\n", opt, p, last);
+        return EXIT_USAGE;
+    }
+    struct stat st;
+    if (lstat(p, &st)) return 0;   /* nothing to replace */
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "nnrun: error: %s %s exists and is not a directory; --force replaces "
+                "only a %s\n", opt, p, kind_names[kind]);
+        return EXIT_USAGE;
+    }
+    DIR *d = opendir(p);
+    if (!d) {
+        fprintf(stderr, "nnrun: error: %s: %s\n", p, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    int rc = 0;
+    for (struct dirent *e; !rc && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || record_entry(kind, e->d_name))
+            continue;
+        fprintf(stderr, "nnrun: error: %s holds '%s', which is not part of a %s; --force "
+                "replaces a %s and nothing else (remove it yourself, or choose another "
+                "%s)\n", p, e->d_name, kind_names[kind], kind_names[kind], opt);
+        rc = EXIT_USAGE;
+    }
+    closedir(d);
+    return rc;
+}
+
+int cli_claim(struct cli_dir *d, const char *base_in, int force, enum cli_dir_kind kind)
+{
+    char err[PATH_MAX + 256], base[PATH_MAX];
+    memset(d, 0, sizeof *d);
+    d->lock_fd = d->old_lock_fd = -1;
+    snprintf(base, sizeof base, "%s", base_in);
+    strip_slashes(base);
+    struct stat st;
+    if (force && !lstat(base, &st)) {
+        const char *opt = kind == CLI_DIR_EMIT ? "--emit" : "--out";
+        int rc = cli_check_out(opt, base, 0, 1, kind);
+        if (rc) return rc;
+        if ((d->old_lock_fd = nn_dir_lock(base)) < 0) {
+            fprintf(stderr, "nnrun: error: %s: %s\n", base, errno == EBUSY ? "in use by another "
+                    "nnrun process; --force does not replace a record being written" :
+                    strerror(errno));
+            return EXIT_RUNTIME;
+        }
+        if (nn_claim_staging(base, d->dir, sizeof d->dir, err, sizeof err)) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            close(d->old_lock_fd);
+            d->old_lock_fd = -1;
+            return EXIT_RUNTIME;
+        }
+        snprintf(d->final, sizeof d->final, "%s", base);
+    } else {
+        const int r = nn_claim_dir(base, d->dir, sizeof d->dir, err, sizeof err);
+        if (r < 0) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            return EXIT_RUNTIME;
+        }
+        d->renamed = r;
+    }
+    d->lock_fd = nn_dir_lock(d->dir);   /* just made: nobody else holds it */
+    return 0;
+}
+
+int cli_place(struct cli_dir *d, char *err, size_t n_err)
+{
+    if (!d->final[0]) return 0;
+    if (nn_dir_replace(d->dir, d->final, err, n_err)) return -1;
+    snprintf(d->dir, sizeof d->dir, "%s", d->final);
+    d->final[0] = '\0';
+    return 0;
+}
+
+void cli_release(struct cli_dir *d)
+{
+    if (d->final[0]) nn_remove_tree(d->dir);   /* never placed: the old record stays */
+    if (d->lock_fd >= 0) close(d->lock_fd);
+    if (d->old_lock_fd >= 0) close(d->old_lock_fd);
+    d->lock_fd = d->old_lock_fd = -1;
 }
 
 void cli_csv_field(struct cli_sb *b, const char *s)

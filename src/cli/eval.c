@@ -3,6 +3,7 @@
  * `nnrun predict RUN_DIR IMAGES`: the class and probability of each image
  * of an IDX file. */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,12 @@ static int load_trained(const struct cli *c, const char *where, struct nn_spec *
     char spec[PATH_MAX], weights[PATH_MAX], err[1024], why[256];
     struct stat st;
     const int is_dir = !stat(where, &st) && S_ISDIR(st.st_mode);
+    if (strlen(where) + sizeof "/spec.yaml" > sizeof spec ||
+        (c->weights && strlen(c->weights) >= sizeof weights)) {
+        fprintf(stderr, "nnrun: error: %.200s...: the path is too long\n",
+                strlen(where) + sizeof "/spec.yaml" > sizeof spec ? where : c->weights);
+        return EXIT_USAGE;
+    }
     if (is_dir) {
         if ((size_t)snprintf(spec, sizeof spec, "%s/spec.yaml", where) >= sizeof spec ||
             (size_t)snprintf(weights, sizeof weights, "%s/model.nnw", where) >= sizeof weights) {
@@ -197,14 +204,22 @@ int cmd_eval(int argc, char **argv, int first)
     nn_confusion(&test, pred, C, m);
     char nb[16];
     if (c.json) {
-        printf("{\"samples\": %ld, \"loss\": %.6f, \"accuracy\": %.6f, \"mse\": %.6f, "
-               "\"per_class\": [", ev.n, ev.loss, ev.accuracy, ev.mse);
+        /* NaN or infinite numbers are written null, as in results.json */
+        printf("{\"samples\": %ld, \"loss\": ", ev.n);
+        nn_json_number(stdout, "%.6f", ev.loss);
+        printf(", \"accuracy\": ");
+        nn_json_number(stdout, "%.6f", ev.accuracy);
+        printf(", \"mse\": ");
+        nn_json_number(stdout, "%.6f", ev.mse);
+        printf(", \"per_class\": [");
         for (int k = 0; k < C; k++) {
             uint32_t tot = 0;
             for (int p = 0; p < C; p++) tot += m[k * C + p];
-            printf("%s{\"class\": \"%s\", \"accuracy\": %.6f, \"samples\": %u}", k ? ", " : "",
-                   nn_class_name(s->data.dataset, k, nb, sizeof nb),
-                   tot ? (double)m[k * C + k] / tot : 0.0, tot);
+            printf("%s{\"class\": ", k ? ", " : "");
+            nn_json_string(stdout, nn_class_name(s->data.dataset, k, nb, sizeof nb));
+            printf(", \"accuracy\": ");
+            nn_json_number(stdout, "%.6f", tot ? (double)m[k * C + k] / tot : NAN);
+            printf(", \"samples\": %u}", tot);
         }
         printf("], \"confusion\": [");
         for (int k = 0; k < C; k++) {
@@ -351,7 +366,9 @@ int cmd_predict(int argc, char **argv, int first)
         if (c.json) {
             printf("{\"index\": %zu, \"class\": %d, \"name\": ", i, pred[i]);
             nn_json_string(stdout, name);
-            printf(", \"probability\": %.6f}\n", prob[i]);
+            printf(", \"probability\": ");
+            nn_json_number(stdout, "%.6f", prob[i]);
+            printf("}\n");
         } else {
             printf("%zu\t%d\t%s\t%.4f\n", i, pred[i], name, prob[i]);
         }

@@ -704,27 +704,53 @@ static void strip_slashes(char *p)
     for (size_t l = strlen(p); l > 1 && p[l - 1] == '/'; l--) p[l - 1] = '\0';
 }
 
-/* --emit DIR: the specs and trials.csv, and how to run them elsewhere */
+/* --emit DIR: the specs and trials.csv, and how to run them elsewhere.
+ * DIR is made with one mkdir, or, if it exists and is empty, taken with a
+ * lock (flock) held while writing, so two sweeps never write into one
+ * directory; a non-empty DIR is refused.  With --force an existing DIR of
+ * emitted specs is replaced whole: the new files go to a staging directory
+ * beside it, which then takes its place in one rename exchange. */
 static int emit(const struct cli *c, const struct sweep *sw, char **texts, int width)
 {
-    char dir[PATH_MAX], err[1024];
-    snprintf(dir, sizeof dir, "%s", c->emit);
-    strip_slashes(dir);
-    if (strlen(dir) > PATH_MAX - 256 || nn_mkdirs(dir, err, sizeof err)) {
-        fprintf(stderr, "nnrun: error: %s\n", strlen(dir) > PATH_MAX - 256 ? "--emit: the path "
-                "is too long" : err);
-        return EXIT_RUNTIME;
+    char base[PATH_MAX], err[PATH_MAX + 256];
+    snprintf(base, sizeof base, "%s", c->emit);
+    strip_slashes(base);
+    struct cli_dir d = {.lock_fd = -1, .old_lock_fd = -1};
+    struct stat st;
+    int rc = 0;
+    if (c->force && !lstat(base, &st)) {
+        if ((rc = cli_claim(&d, base, 1, CLI_DIR_EMIT))) return rc;
+    } else {
+        snprintf(d.dir, sizeof d.dir, "%s", base);
+        if (mkdir(base, 0755) && errno != EEXIST && nn_mkdirs(base, err, sizeof err)) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            return EXIT_RUNTIME;
+        }
+        if ((d.lock_fd = nn_dir_lock(base)) < 0 || nonempty_dir(base)) {
+            const int busy = d.lock_fd < 0 && errno == EBUSY, locked = d.lock_fd >= 0;
+            fprintf(stderr, "nnrun: error: %s %s; choose another directory%s\n", base,
+                    locked ? "exists and is not empty" : busy ? "is being written by "
+                    "another nnrun process" : strerror(errno),
+                    locked ? " or add --force to replace it" : "");
+            cli_release(&d);
+            return locked || busy ? EXIT_USAGE : EXIT_RUNTIME;
+        }
     }
-    int rc = write_specs(dir, sw, texts, width);
+    rc = write_specs(d.dir, sw, texts, width);
+    if (!rc && cli_place(&d, err, sizeof err)) {
+        fprintf(stderr, "nnrun: error: %s\n", err);
+        rc = EXIT_RUNTIME;
+    }
+    cli_release(&d);
     if (rc) return rc;
     printf("wrote %d trial spec%s and trials.csv to %s/\n", sw->n_trials,
-           sw->n_trials == 1 ? "" : "s", dir);
+           sw->n_trials == 1 ? "" : "s", base);
     printf("run them with GNU parallel (one job per core):\n"
            "  parallel nnrun {} --out runs/%s/{/.} --quiet --threads 1 ::: %s/*.yaml\n"
            "or one by one:\n"
            "  for f in %s/*.yaml; do nnrun \"$f\" --out runs/%s/$(basename \"$f\" .yaml); done\n"
            "then see them in one table:\n"
-           "  nnrun collect runs/%s\n", sw->name, dir, dir, sw->name, sw->name);
+           "  nnrun collect runs/%s\n", sw->name, base, base, sw->name, sw->name);
     return 0;
 }
 
@@ -920,25 +946,23 @@ static void find_self(struct runner *R, const char *argv0)
 }
 
 
-/* The sweep's directory with its specs, and a copy of the sweep file. */
+/* The sweep's directory with its specs, and a copy of the sweep file: a
+ * directory claimed with one mkdir (base, else base-2, ...), or with
+ * --force over an existing sweep, a staging directory that replaces it
+ * once the specs are written, before any trial runs. */
 static int make_sweep_dir(const struct cli *c, const struct sweep *sw, char **texts, int width,
-                          char *dir, size_t n)
+                          struct cli_dir *d)
 {
-    char base[PATH_MAX], sub[PATH_MAX], err[1024];
+    char base[PATH_MAX], sub[PATH_MAX], err[PATH_MAX + 256];
     if (c->out) snprintf(base, sizeof base, "%s", c->out);
     else cli_default_dir(base, sizeof base, "sweep-", sw->name);
     strip_slashes(base);
-    const int renamed = cli_fresh_dir(dir, n, base, c->force);
-    if (renamed < 0 || strlen(dir) > PATH_MAX - 256) {
-        fprintf(stderr, "nnrun: error: %s: %s\n", base, renamed < 0 ? "no free directory name "
-                "next to it" : "the path is too long");
-        return EXIT_RUNTIME;
-    }
-    if (renamed) printf("note: %s exists; this sweep goes to %s\n", base, dir);
-    int rc = 0;
-    pathf(sub, "%s/runs", dir);
+    int rc = cli_claim(d, base, c->force, CLI_DIR_SWEEP);
+    if (rc) return rc;
+    if (d->renamed) printf("note: %s exists; this sweep goes to %s\n", base, d->dir);
+    pathf(sub, "%s/runs", d->dir);
     rc = nn_mkdirs(sub, err, sizeof err);
-    pathf(sub, "%s/specs", dir);
+    pathf(sub, "%s/specs", d->dir);
     if (!rc) rc = nn_mkdirs(sub, err, sizeof err);
     if (rc) {
         fprintf(stderr, "nnrun: error: %s\n", err);
@@ -946,25 +970,34 @@ static int make_sweep_dir(const struct cli *c, const struct sweep *sw, char **te
     }
     size_t len;
     uint8_t *copy = nn_read_file(sw->path, &len, err, sizeof err);
-    pathf(sub, "%s/sweep.yaml", dir);
+    pathf(sub, "%s/sweep.yaml", d->dir);
     if (!copy || nn_write_file_atomic(sub, copy, len, err, sizeof err)) {
         fprintf(stderr, "nnrun: error: %s\n", err);
         free(copy);
         return EXIT_RUNTIME;
     }
     free(copy);
-    pathf(sub, "%s/specs", dir);
-    return write_specs(sub, sw, texts, width);
+    pathf(sub, "%s/specs", d->dir);
+    if ((rc = write_specs(sub, sw, texts, width))) return rc;
+    if (cli_place(d, err, sizeof err)) {
+        fprintf(stderr, "nnrun: error: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    return 0;
 }
 
 static int run_sweep(const struct cli *c, const struct sweep *sw, char **texts, int width,
                      const char *argv0)
 {
-    char dir[PATH_MAX];
-    int rc = make_sweep_dir(c, sw, texts, width, dir, sizeof dir);
-    if (rc) return rc;
-    struct runner R = {.sw = sw, .dir = dir, .force = c->force, .quiet = c->quiet,
-                       .width = width};
+    struct cli_dir d = {.lock_fd = -1, .old_lock_fd = -1};
+    int rc = make_sweep_dir(c, sw, texts, width, &d);
+    if (rc) {
+        cli_release(&d);
+        return rc;
+    }
+    const char *dir = d.dir;
+    /* the sweep's directory is new, so are the trials': no --force for them */
+    struct runner R = {.sw = sw, .dir = dir, .quiet = c->quiet, .width = width};
     find_self(&R, argv0);
     const int jobs = c->jobs < sw->n_trials ? c->jobs : sw->n_trials;
     const int cores = nn_cpu_count();
@@ -1004,6 +1037,7 @@ static int run_sweep(const struct cli *c, const struct sweep *sw, char **texts, 
     free(R.keys);
     free(R.pid);
     free(R.t0);
+    cli_release(&d);
     if (stop) return stop == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
     return R.failed || rc ? EXIT_RUNTIME : 0;
 }
@@ -1038,9 +1072,14 @@ int cmd_sweep(int argc, char **argv, int first)
                 c.max_runs);
         goto out;
     }
+    /* paths that cannot be made are refused before anything is written */
+    if ((c.out && (rc = cli_check_out("--out", c.out, 256, c.force, CLI_DIR_SWEEP))) ||
+        (c.emit && (rc = cli_check_out("--emit", c.emit, 256, c.force, CLI_DIR_EMIT))))
+        goto out;
+    rc = EXIT_USAGE;
     if (c.emit && !c.force && nonempty_dir(c.emit)) {
         fprintf(stderr, "nnrun: error: %s exists and is not empty; choose another directory "
-                "or add --force to write into it\n", c.emit);
+                "or add --force to replace it\n", c.emit);
         goto out;
     }
     expand(&sw, (int)count);

@@ -1,14 +1,19 @@
 /* train.c - `nnrun [train] SPEC`: train, evaluate, keep a run record;
  * `--resume DIR` continues one.  Progress: a bar redrawn in place on a
  * terminal, one line per epoch otherwise, or JSON objects with --json. */
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "collect.h"
+#include "nnrun/diag.h"
 #include "nnrun/parallel.h"
 #include "nnrun/run.h"
 #include "nnrun/util.h"
@@ -64,17 +69,30 @@ static void on_batch(void *ctx, const struct nn_trainer *t, size_t n_batches)
     fflush(stderr);
 }
 
+/* , "PREFIXkey": v (null when not finite) */
+static void json_field(const char *key, const char *prefix, double v)
+{
+    printf(", \"%s%s\": ", prefix, key);
+    nn_json_number(stdout, "%.6f", v);
+}
+
 static void on_epoch(void *ctx, const struct nn_epoch_row *w)
 {
     struct progress *p = ctx;
     p->started = 0;
     if (p->bar) fprintf(stderr, "\r\033[K");
-    if (p->json) {
-        printf("{\"event\": \"epoch\", \"epoch\": %d, \"epochs\": %d, \"loss\": %.6f, "
-               "\"accuracy\": %.6f, \"mse\": %.6f, \"%s_loss\": %.6f, \"%s_accuracy\": %.6f, "
-               "\"%s_mse\": %.6f, \"seconds\": %.3f}\n", w->epoch, p->s->train.epochs,
-               w->train.loss, w->train.accuracy, w->train.mse, w->eval_name, w->eval.loss,
-               w->eval_name, w->eval.accuracy, w->eval_name, w->eval.mse, w->train.seconds);
+    if (p->json) {   /* a NaN or infinite number is written null */
+        printf("{\"event\": \"epoch\", \"epoch\": %d, \"epochs\": %d", w->epoch,
+               p->s->train.epochs);
+        json_field("loss", "", w->train.loss);
+        json_field("accuracy", "", w->train.accuracy);
+        json_field("mse", "", w->train.mse);
+        json_field("_loss", w->eval_name, w->eval.loss);
+        json_field("_accuracy", w->eval_name, w->eval.accuracy);
+        json_field("_mse", w->eval_name, w->eval.mse);
+        printf(", \"seconds\": ");
+        nn_json_number(stdout, "%.3f", w->train.seconds);
+        printf("}\n");
     } else if (!p->quiet) {
         const unsigned m = p->s->train.metrics;
         printf("epoch %d/%d  loss %.4f", w->epoch, p->s->train.epochs, w->train.loss);
@@ -104,12 +122,109 @@ static void fmt_bytes(char *b, size_t n, double v)
     snprintf(b, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+/* ---- --smoke ---------------------------------------------------------------- */
+
+/* The spec cut down to a quick look: one epoch of about two batches, a few
+ * hundred test samples.  The validation split keeps at least one sample on
+ * each side, as the full run's would. */
+static void smoke_spec(struct nn_spec *s)
+{
+    const double split = s->data.validation_split;
+    const double bs = s->train.batch_size;
+    double n = 2 * bs;
+    if (split > 0) n = fmax(ceil(2 * bs / (1 - split)), ceil(1 / split) + 1);
+    if (n > 1e9) n = 1e9;
+    if (!s->data.train_samples || n < s->data.train_samples) s->data.train_samples = (int)n;
+    if (!s->data.test_samples || s->data.test_samples > 256) s->data.test_samples = 256;
+    s->train.epochs = 1;
+}
+
+/* Whether the record directory base could be made (the full run makes it,
+ * or base-N or a staging directory beside it, under base's nearest existing
+ * ancestor): a directory is made there, a file written into it, and both
+ * removed.  0, or EXIT_RUNTIME with the message printed. */
+static int smoke_probe(const char *base)
+{
+    char anc[PATH_MAX], probe[PATH_MAX + 32], file[PATH_MAX + 64], err[PATH_MAX + 256];
+    snprintf(anc, sizeof anc, "%s", base);
+    struct stat st;
+    for (;;) {   /* the parent, then its parent, ... until one exists */
+        char *slash = strrchr(anc, '/');
+        while (slash && slash > anc && slash[-1] == '/') slash--;
+        if (!slash) snprintf(anc, sizeof anc, ".");
+        else if (slash == anc) anc[1] = '\0';
+        else *slash = '\0';
+        if (!stat(anc, &st) || errno != ENOENT || !strcmp(anc, ".") || !strcmp(anc, "/")) break;
+    }
+    if (stat(anc, &st) || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "nnrun: error: --out %s: %s %s, so the run record cannot be made\n", base,
+                anc, stat(anc, &st) ? strerror(errno) : "is not a directory");
+        return EXIT_RUNTIME;
+    }
+    snprintf(probe, sizeof probe, "%s/.nnrun-smoke-XXXXXX", anc);
+    if (!mkdtemp(probe)) {
+        fprintf(stderr, "nnrun: error: --out %s: cannot create a directory in %s: %s\n", base,
+                anc, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    snprintf(file, sizeof file, "%s/probe", probe);
+    int rc = nn_write_file_atomic(file, "nnrun\n", 6, err, sizeof err);
+    if (rc) fprintf(stderr, "nnrun: error: --out %s: cannot write in %s: %s\n", base, anc, err);
+    nn_remove_tree(probe);
+    return rc ? EXIT_RUNTIME : 0;
+}
+
+/* After the smoke run: the record in dir reloads (spec.yaml to the same
+ * hash, model.nnw and checkpoint.nnc into the model, results.json). */
+static int smoke_reload(const char *dir, const struct nn_spec *s, struct nn_graph *g)
+{
+    char path[PATH_MAX + 32], err[PATH_MAX + 512];
+    const uint64_t hash = nn_spec_hash(s);
+    snprintf(path, sizeof path, "%s/spec.yaml", dir);
+    struct nn_diag d;
+    nn_diag_init(&d, path);
+    struct nn_ynode *root = nn_yaml_parse_file(path, &d);
+    struct nn_spec *back = root ? nn_spec_from_tree(root, path, &d) : NULL;
+    nn_ynode_free(root);
+    const uint64_t back_hash = back ? nn_spec_hash(back) : 0;
+    nn_spec_free(back);
+    if (!back || back_hash != hash) {
+        nn_diag_print(&d, stderr);
+        fprintf(stderr, "nnrun: error: the record's spec.yaml does not read back as the same "
+                "spec (hash %016llx, the run's %016llx)\n", (unsigned long long)back_hash,
+                (unsigned long long)hash);
+        nn_diag_free(&d);
+        return EXIT_RUNTIME;
+    }
+    nn_diag_free(&d);
+    static const char *const files[] = {"model.nnw", "checkpoint.nnc"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        struct nn_input_scaling sc;
+        const int bad = nn_load_weights(g, path, hash, &sc, err, sizeof err);
+        nn_input_scaling_free(&sc);
+        if (bad) {
+            fprintf(stderr, "nnrun: error: %s\n", err);
+            return EXIT_RUNTIME;
+        }
+    }
+    struct run_record rec;
+    if (collect_load(dir, &rec, err, sizeof err)) {
+        fprintf(stderr, "nnrun: error: the record's results.json: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    collect_record_free(&rec);
+    return 0;
+}
+
+/* ---- nnrun [train] SPEC ----------------------------------------------------- */
+
 int cmd_train(int argc, char **argv, int first)
 {
     struct cli c = {.cmd = "train"};
     if (cli_parse(argc, argv, first,
                   OPT_THREADS | OPT_SEED | OPT_SET | OPT_QUIET | OPT_JSON | OPT_OUT | OPT_FORCE |
-                      OPT_RESUME | OPT_MAX_MEMORY | OPT_NO_RECORD, &c))
+                      OPT_RESUME | OPT_MAX_MEMORY | OPT_NO_RECORD | OPT_SMOKE, &c))
         return EXIT_USAGE;
     char spec_buf[PATH_MAX];
     const char *spec_path = c.n_pos ? c.pos[0] : NULL;
@@ -118,7 +233,11 @@ int cmd_train(int argc, char **argv, int first)
         return EXIT_USAGE;
     }
     if (!spec_path && c.resume) {   /* nnrun --resume DIR: the run's own spec */
-        snprintf(spec_buf, sizeof spec_buf, "%s/spec.yaml", c.resume);
+        if ((size_t)snprintf(spec_buf, sizeof spec_buf, "%s/spec.yaml", c.resume) >=
+            sizeof spec_buf) {
+            fprintf(stderr, "nnrun: error: --resume: the path is too long\n");
+            return EXIT_USAGE;
+        }
         spec_path = spec_buf;
         /* the record's spec: a regular file of at most NN_SPEC_FILE_MAX bytes
          * (a FIFO would block the spec reader); a missing one is reported below */
@@ -136,17 +255,24 @@ int cmd_train(int argc, char **argv, int first)
         cli_usage(stderr);
         return EXIT_USAGE;
     }
-    if (c.resume && (c.out || c.no_record)) {
+    if (c.resume && (c.out || c.no_record || c.smoke)) {
         fprintf(stderr, "nnrun: error: --resume continues the run in its own directory; "
-                "it does not take --out or --no-record\n");
+                "it does not take --out, --no-record or --smoke\n");
         return EXIT_USAGE;
     }
+    /* a path that cannot be a record is refused before anything is read */
+    int rc = c.out ? cli_check_out("--out", c.out, 64, c.force, CLI_DIR_RUN) : 0;
+    if (rc) return rc;
     struct nn_spec *s;
     struct nn_graph g;
-    int rc = cli_load_model(&c, spec_path, &s, &g);
+    rc = cli_load_model(&c, spec_path, &s, &g);
     if (rc) return rc;
+    if (c.smoke) smoke_spec(s);
     struct nn_pool *pool = NULL;
     struct nn_dataset train = {0}, val = {0}, test = {0};
+    struct cli_dir rd = {.lock_fd = -1, .old_lock_fd = -1};
+    char smoke_dir[PATH_MAX] = "";
+    const double t_start = nn_now();
     const int threads = c.threads ? c.threads : nn_cpu_count();
     const double limit = c.max_memory ? c.max_memory : default_max_memory();
     const size_t plan = nn_graph_plan_bytes(&g, s->train.batch_size, threads);
@@ -167,7 +293,7 @@ int cmd_train(int argc, char **argv, int first)
                                       "80% of this machine's memory; raise it with --max-memory"};
     rc = cli_load_data_within(s, &budget, &train, &val, &test);   /* data count against it too */
     if (rc) goto out_model;
-    char err[1024];
+    char err[PATH_MAX + 1024];
     pool = nn_pool_create(threads);
     if (nn_graph_alloc(&g, s->train.batch_size, nn_pool_threads(pool), err, sizeof err)) {
         fprintf(stderr, "nnrun: error: %s\n", err);
@@ -175,63 +301,118 @@ int cmd_train(int argc, char **argv, int first)
         goto out;
     }
     nn_graph_init_params(&g, s->seed);
-    char dir[PATH_MAX];
-    const char *run_dir = NULL;
-    if (c.resume) {
-        snprintf(dir, sizeof dir, "%s", c.resume);
-        run_dir = dir;
-    } else if (!c.no_record) {
-        char base[PATH_MAX];
-        if (c.out) snprintf(base, sizeof base, "%s", c.out);
-        else cli_default_dir(base, sizeof base, "", s->name);
-        int renamed = cli_fresh_dir(dir, sizeof dir, base, c.force);
-        if (renamed < 0 || nn_mkdirs(dir, err, sizeof err)) {
-            fprintf(stderr, "nnrun: error: %s\n", renamed < 0 ? "no free run directory name" : err);
+    char base[PATH_MAX];
+    const char *run_dir = NULL, *final_dir = NULL;
+    if (c.out) snprintf(base, sizeof base, "%s", c.out);
+    else cli_default_dir(base, sizeof base, "", s->name);
+    if (c.smoke) {
+        /* the record goes to a temporary directory, removed at the end */
+        if (!c.no_record && (rc = smoke_probe(base))) goto out;
+        const char *tmp = getenv("TMPDIR");
+        snprintf(smoke_dir, sizeof smoke_dir, "%s/nnrun-smoke-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(smoke_dir)) {
+            fprintf(stderr, "nnrun: error: %s: cannot create a temporary directory: %s\n",
+                    smoke_dir, strerror(errno));
+            smoke_dir[0] = '\0';
             rc = EXIT_RUNTIME;
             goto out;
         }
-        if (renamed && !c.quiet && !c.json)
-            printf("note: %s exists; this run's record goes to %s\n", base, dir);
-        run_dir = dir;
+        run_dir = smoke_dir;
+    } else if (c.resume) {
+        snprintf(rd.dir, sizeof rd.dir, "%s", c.resume);
+        if ((rd.lock_fd = nn_dir_lock(rd.dir)) < 0) {
+            fprintf(stderr, "nnrun: error: %s: %s\n", rd.dir, errno == EBUSY ? "in use by another "
+                    "nnrun process (a run or resume of it is going on)" : strerror(errno));
+            rc = EXIT_RUNTIME;
+            goto out;
+        }
+        run_dir = rd.dir;
+    } else if (!c.no_record) {
+        if ((rc = cli_claim(&rd, base, c.force, CLI_DIR_RUN))) goto out;
+        if (rd.renamed && !c.quiet && !c.json)
+            printf("note: %s exists; this run's record goes to %s\n", base, rd.dir);
+        run_dir = rd.dir;
+        if (rd.final[0]) final_dir = rd.final;
     }
     const int bar = !c.quiet && !c.json && isatty(STDERR_FILENO);
     struct progress prog = {.s = s, .bar = bar, .json = c.json, .quiet = c.quiet};
-    if (!c.quiet && !c.json)
+    if (c.smoke && !c.json && !c.quiet)
+        printf("smoke test: 1 epoch of %zu batch%s on %zu training samples, %zu validation and "
+               "%zu test samples; the record goes to %s and is removed\n",
+               (train.n + (size_t)s->train.batch_size - 1) / (size_t)s->train.batch_size,
+               train.n > (size_t)s->train.batch_size ? "es" : "", train.n, val.n, test.n,
+               smoke_dir);
+    else if (!c.smoke && !c.quiet && !c.json)
         printf("%s: %zu parameters, %zu training, %zu validation and %zu test samples, seed "
-               "%llu, %d threads%s%s\n", s->name, g.n_params, train.n, val.n, test.n,
+               "%llu, %d threads%s%s%s\n", s->name, g.n_params, train.n, val.n, test.n,
                (unsigned long long)s->seed, nn_pool_threads(pool), run_dir ? "; record in " : "",
-               run_dir ? run_dir : "");
+               run_dir ? (final_dir ? final_dir : run_dir) : "",
+               final_dir ? " (--force: it replaces the old record at the first checkpoint)" : "");
     fflush(stdout);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    struct nn_run_opts ro = {pool, nn_pool_threads(pool), run_dir, c.resume != NULL,
+    struct nn_run_opts ro = {pool, nn_pool_threads(pool), run_dir, c.resume != NULL, final_dir,
                              &stop_signal, on_batch, on_epoch, &prog};
     struct nn_run_result r;
-    if (nn_run(&g, s, &train, &val, &test, &ro, &r, err, sizeof err)) {
+    const int failed = nn_run(&g, s, &train, &val, &test, &ro, &r, err, sizeof err);
+    if (r.placed) {   /* the staging directory is now the record */
+        snprintf(rd.dir, sizeof rd.dir, "%s", rd.final);
+        rd.final[0] = '\0';
+        run_dir = rd.dir;
+    }
+    if (failed) {
         if (bar) fprintf(stderr, "\r\033[K");
         fprintf(stderr, "nnrun: error: %s\n", err);
-        if (run_dir && r.epochs_run)
+        if (c.smoke)
+            fprintf(stderr, "nnrun: the smoke test failed; a full run would fail the same way\n");
+        else if (final_dir && !r.placed)
+            fprintf(stderr, "nnrun: the old record in %s is unchanged\n", final_dir);
+        else if (run_dir && r.ckpt_epoch >= 0 && !r.ckpt_batch)
             fprintf(stderr, "nnrun: the last good checkpoint is %s/checkpoint.nnc (after epoch "
-                    "%d)\n", run_dir, r.epochs_run);
+                    "%d)\n", run_dir, r.ckpt_epoch);
+        else if (run_dir && r.ckpt_epoch >= 0)
+            fprintf(stderr, "nnrun: the last good checkpoint is %s/checkpoint.nnc (epoch %d, "
+                    "batch %llu)\n", run_dir, r.ckpt_epoch + 1, (unsigned long long)r.ckpt_batch);
+        else if (run_dir)
+            fprintf(stderr, "nnrun: no checkpoint was written\n");
         rc = EXIT_RUNTIME;
     } else if (r.status == 1) {
         if (bar) fprintf(stderr, "\r\033[K");
         fprintf(stderr, "nnrun: %s: stopped during epoch %d", stop_signal == SIGTERM ?
                 "terminated" : "interrupted", r.epochs_run + 1);
-        if (run_dir)
+        if (c.smoke)
+            fprintf(stderr, " (--smoke: nothing kept)\n");
+        else if (run_dir)
             fprintf(stderr, "; checkpoint written. Resume with:\n  nnrun --resume %s\n", run_dir);
         else
             fprintf(stderr, " (--no-record: nothing to resume from)\n");
         rc = stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+    } else if (c.smoke && (rc = smoke_reload(smoke_dir, s, &g))) {
+        fprintf(stderr, "nnrun: the smoke test failed: the run record does not reload\n");
+    } else if (c.smoke) {
+        if (c.json) {
+            printf("{\"event\": \"smoke\", \"ok\": true, \"seconds\": ");
+            nn_json_number(stdout, "%.3f", nn_now() - t_start);
+            printf("}\n");
+        } else {
+            printf("smoke test passed in %.1fs: data, training, evaluation, checkpoint and run "
+                   "record all work (nothing was kept%s%s)\n", nn_now() - t_start,
+                   c.no_record ? "" : "; the record can be made for ", c.no_record ? "" : base);
+        }
     } else if (c.json) {
-        printf("{\"event\": \"result\", \"test_loss\": %.6f, \"test_accuracy\": %.6f, "
-               "\"test_mse\": %.6f, \"epochs_run\": %d, \"stopped_early\": %s, "
-               "\"best_epoch\": %d, \"seconds\": %.3f, \"run_dir\": ", r.test.loss,
-               r.test.accuracy, r.test.mse, r.epochs_run, r.stopped_early ? "true" : "false",
-               r.best_epoch, r.seconds);
+        printf("{\"event\": \"result\", \"test_loss\": ");
+        nn_json_number(stdout, "%.6f", r.test.loss);
+        printf(", \"test_accuracy\": ");
+        nn_json_number(stdout, "%.6f", r.test.accuracy);
+        printf(", \"test_mse\": ");
+        nn_json_number(stdout, "%.6f", r.test.mse);
+        printf(", \"epochs_run\": %d, \"stopped_early\": %s, \"best_epoch\": %d, \"seconds\": ",
+               r.epochs_run, r.stopped_early ? "true" : "false", r.best_epoch);
+        nn_json_number(stdout, "%.3f", r.seconds);
+        printf(", \"run_dir\": ");
         if (run_dir) nn_json_string(stdout, run_dir);
         else printf("null");
         printf("}\n");
@@ -252,6 +433,8 @@ int cmd_train(int argc, char **argv, int first)
     }
     nn_run_result_free(&r);
 out:
+    if (smoke_dir[0]) nn_remove_tree(smoke_dir);
+    cli_release(&rd);
     nn_pool_free(pool);
     nn_dataset_free(&train);
     nn_dataset_free(&val);

@@ -19,14 +19,21 @@ struct paths {
         results[PATH_MAX];
 };
 
-static void make_paths(struct paths *p, const char *dir)
+/* The record's paths; -1 when dir is too long for them (never cut short). */
+static int make_paths(struct paths *p, const char *dir, char *err, size_t n_err)
 {
+    /* the longest name, with the ".tmp.PID" of an atomic write */
+    if (strlen(dir) + sizeof "/checkpoint.nnc.tmp.4294967295" > sizeof p->spec) {
+        snprintf(err, n_err, "%.200s...: the run directory's path is too long", dir);
+        return -1;
+    }
     snprintf(p->spec, sizeof p->spec, "%s/spec.yaml", dir);
     snprintf(p->metrics, sizeof p->metrics, "%s/metrics.csv", dir);
     snprintf(p->ckpt, sizeof p->ckpt, "%s/checkpoint.nnc", dir);
     snprintf(p->best, sizeof p->best, "%s/best.nnw", dir);
     snprintf(p->model, sizeof p->model, "%s/model.nnw", dir);
     snprintf(p->results, sizeof p->results, "%s/results.json", dir);
+    return 0;
 }
 
 /* A text file built in memory, then written atomically. */
@@ -122,10 +129,17 @@ static int read_metrics(const char *path, struct nn_run_result *r, int want, con
     return 0;
 }
 
+/* Numbers that are NaN or infinite (a loss that overflowed) are written
+ * null: results.json is valid JSON whatever happened. */
 static void json_stats(FILE *f, const char *key, double loss, double acc, double mse)
 {
-    fprintf(f, "  \"%s\": {\"loss\": %.6f, \"accuracy\": %.6f, \"mse\": %.6f},\n", key, loss,
-            acc, mse);
+    fprintf(f, "  \"%s\": {\"loss\": ", key);
+    nn_json_number(f, "%.6f", loss);
+    fprintf(f, ", \"accuracy\": ");
+    nn_json_number(f, "%.6f", acc);
+    fprintf(f, ", \"mse\": ");
+    nn_json_number(f, "%.6f", mse);
+    fprintf(f, "},\n");
 }
 
 
@@ -158,10 +172,15 @@ static int write_results(const char *path, const struct nn_graph *g, const struc
     json_stats(f, "test", r->test.loss, r->test.accuracy, r->test.mse);
     double total = 0;
     for (int i = 0; i < r->epochs_run; i++) total += r->rows[i].train.seconds;
-    fprintf(f, "  \"seconds\": {\"train\": %.3f, \"test\": %.3f, \"epochs\": [", total,
-            r->test.seconds);
-    for (int i = 0; i < r->epochs_run; i++)
-        fprintf(f, "%s%.3f", i ? ", " : "", r->rows[i].train.seconds);
+    fprintf(f, "  \"seconds\": {\"train\": ");
+    nn_json_number(f, "%.3f", total);
+    fprintf(f, ", \"test\": ");
+    nn_json_number(f, "%.3f", r->test.seconds);
+    fprintf(f, ", \"epochs\": [");
+    for (int i = 0; i < r->epochs_run; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        nn_json_number(f, "%.3f", r->rows[i].train.seconds);
+    }
     fprintf(f, "]},\n  \"classes\": [");
     const int C = r->n_classes;
     for (int k = 0; k < C; k++) {
@@ -173,7 +192,9 @@ static int write_results(const char *path, const struct nn_graph *g, const struc
     for (int k = 0; k < C; k++) {
         uint64_t tot = 0;
         for (int p = 0; p < C; p++) tot += r->confusion[k * C + p];
-        fprintf(f, "%s%.4f", k ? ", " : "", tot ? (double)r->confusion[k * C + k] / tot : 0.0);
+        fprintf(f, "%s", k ? ", " : "");
+        if (tot) fprintf(f, "%.4f", (double)r->confusion[k * C + k] / (double)tot);
+        else fprintf(f, "null");   /* no test sample of that class */
     }
     fprintf(f, "],\n  \"confusion\": [");
     for (int k = 0; k < C; k++) {
@@ -277,6 +298,23 @@ static int save_weights(const char *path, const struct nn_graph *g, const float 
     return nn_ckpt_write(path, &c, err, n_err);
 }
 
+/* The training state to checkpoint.nnc; the first one puts a staging
+ * directory in the place of the record it replaces (o->final_dir). */
+static int checkpoint(struct paths *p, const struct nn_run_opts *o, struct nn_run_result *r,
+                      const struct nn_trainer *t, uint64_t hash, double best, int best_epoch,
+                      int wait, char *err, size_t n_err)
+{
+    if (save_state(p->ckpt, t, hash, best, best_epoch, wait, err, n_err)) return -1;
+    r->ckpt_epoch = t->epoch;
+    r->ckpt_batch = t->batch;
+    if (o->final_dir && !r->placed) {
+        if (nn_dir_replace(o->dir, o->final_dir, err, n_err)) return -1;
+        r->placed = 1;
+        make_paths(p, o->final_dir, err, n_err);   /* checked by the caller */
+    }
+    return 0;
+}
+
 int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *train,
            const struct nn_dataset *val, const struct nn_dataset *test,
            const struct nn_run_opts *o, struct nn_run_result *r, char *err, size_t n_err)
@@ -290,7 +328,11 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
     const char *pre = eval_prefix(val);
     const struct nn_dataset *eval_set = val->n ? val : test;
     struct paths p;
-    if (o->dir) make_paths(&p, o->dir);
+    r->ckpt_epoch = -1;
+    if ((o->dir && make_paths(&p, o->dir, err, n_err)) ||
+        (o->final_dir && make_paths(&p, o->final_dir, err, n_err)) ||
+        (o->dir && make_paths(&p, o->dir, err, n_err)))
+        return -1;
     r->n_classes = g->nodes[g->output].c;
     r->rows = nn_xcalloc((size_t)E, sizeof *r->rows);
     r->confusion = nn_xcalloc((size_t)r->n_classes * (size_t)r->n_classes,
@@ -316,6 +358,7 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
         if (write_text(p.spec, text, strlen(text), err, n_err)) goto out;
     }
     if (o->resume) {
+        nn_remove_stale_tmp(o->dir);   /* left by a write that was killed */
         struct nn_ckpt c;
         if (nn_ckpt_read(p.ckpt, g->n_params, &c, err, n_err)) goto out;
         int bad = 1;
@@ -345,6 +388,8 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
             t.step = c.step;
             t.sums = c.sums;
             t.epoch_seconds = c.epoch_seconds;
+            r->ckpt_epoch = c.epoch;
+            r->ckpt_batch = c.batch;
             best = c.best;
             best_epoch = c.best_epoch;
             wait = c.wait;
@@ -376,7 +421,7 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
         int rc = nn_trainer_epoch(&t, &h, &w->train, err, n_err);
         if (rc == 1) {
             r->status = 1;
-            if (o->dir && save_state(p.ckpt, &t, hash, best, best_epoch, wait, err, n_err))
+            if (o->dir && checkpoint(&p, o, r, &t, hash, best, best_epoch, wait, err, n_err))
                 r->status = -1;
             goto out;
         }
@@ -404,7 +449,7 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
             r->best_epoch = best_epoch;
         }
         if (o->dir && (write_metrics(p.metrics, r, pre, err, n_err) ||
-                       save_state(p.ckpt, &t, hash, best, best_epoch, wait, err, n_err)))
+                       checkpoint(&p, o, r, &t, hash, best, best_epoch, wait, err, n_err)))
             goto out;
         if (o->on_epoch) o->on_epoch(o->ctx, w);
     }

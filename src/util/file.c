@@ -2,13 +2,33 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nnrun/util.h"
+
+/* Test hooks (not for users): NAME=MS in the environment sleeps MS
+ * milliseconds at a point where a race or a kill is to be made likely:
+ * NNRUN_TEST_CLAIM_DELAY_MS between choosing a directory name and
+ * claiming it; NNRUN_TEST_WRITE_DELAY_MS after an atomic write's data is
+ * on disk under its temporary name, before the rename. */
+static void test_delay(const char *var)
+{
+    const char *v = getenv(var);
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    if (ms <= 0) return;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+}
 
 int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err,
                          size_t n_err)
@@ -20,7 +40,7 @@ int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        snprintf(err, n_err, "%s: cannot create: %s", tmp, strerror(errno));
+        snprintf(err, n_err, "%s: cannot create %s: %s", path, tmp, strerror(errno));
         return -1;
     }
     const char *p = data;
@@ -29,22 +49,29 @@ int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err
         ssize_t w = write(fd, p, left);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
-            snprintf(err, n_err, "%s: write failed: %s", tmp, w < 0 ? strerror(errno) : "no space");
+            const int e = w < 0 ? errno : ENOSPC;
             close(fd);
             unlink(tmp);
+            snprintf(err, n_err, "%s: not written (%s); the previous %s, if any, is unchanged",
+                     path, strerror(e), path);
             return -1;
         }
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) || close(fd)) {
-        snprintf(err, n_err, "%s: cannot flush to disk: %s", tmp, strerror(errno));
+    int bad = fsync(fd), e = errno;
+    if (close(fd) && !bad) bad = 1, e = errno;
+    if (bad) {
         unlink(tmp);
+        snprintf(err, n_err, "%s: not written (cannot flush to disk: %s); the previous %s, if "
+                 "any, is unchanged", path, strerror(e), path);
         return -1;
     }
+    test_delay("NNRUN_TEST_WRITE_DELAY_MS");
     if (rename(tmp, path)) {
-        snprintf(err, n_err, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+        const int e = errno;
         unlink(tmp);
+        snprintf(err, n_err, "%s: cannot rename %s into place: %s", path, tmp, strerror(e));
         return -1;
     }
     return 0;
@@ -174,14 +201,214 @@ int nn_mkdirs(const char *path, char *err, size_t n_err)
     return 0;
 }
 
+/* ---- run directories: claimed, replaced, locked ------------------------------- */
+
+/* dir's parent ("." for a bare name) into out */
+static void parent_of(const char *path, char *out, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(out, n, ".");
+    else if (slash == path) snprintf(out, n, "/");
+    else snprintf(out, n, "%.*s", (int)(slash - path), path);
+}
+
+int nn_claim_dir(const char *base, char *out, size_t n_out, char *err, size_t n_err)
+{
+    char parent[PATH_MAX];
+    if (strlen(base) >= sizeof parent) {
+        snprintf(err, n_err, "%s: path too long", base);
+        return -1;
+    }
+    parent_of(base, parent, sizeof parent);
+    if (nn_mkdirs(parent, err, n_err)) return -1;
+    for (int i = 1; i < 10000; i++) {
+        int k = i == 1 ? snprintf(out, n_out, "%s", base) : snprintf(out, n_out, "%s-%d", base, i);
+        if (k < 0 || (size_t)k >= n_out) {
+            snprintf(err, n_err, "%s: path too long", base);
+            return -1;
+        }
+        test_delay("NNRUN_TEST_CLAIM_DELAY_MS");
+        if (!mkdir(out, 0755)) return i > 1;   /* ours: nobody else's mkdir succeeded */
+        if (errno != EEXIST) {
+            snprintf(err, n_err, "%s: cannot create directory: %s", out, strerror(errno));
+            return -1;
+        }
+    }
+    snprintf(err, n_err, "%s: no free directory name (tried %s-2 to %s-9999)", base, base, base);
+    return -1;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int nn_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st)) return errno == ENOENT ? 0 : -1;
+    return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* .NAME.new.PID beside path: the name of a staging directory */
+static int staging_name(const char *path, long pid, const char *what, char *out, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    const int k = slash ? snprintf(out, n, "%.*s/.%s.%s.%ld", (int)(slash - path), path,
+                                   slash + 1, what, pid)
+                        : snprintf(out, n, ".%s.%s.%ld", path, what, pid);
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+/* Removes .NAME.new.PID and .NAME.old.PID beside path whose process is gone. */
+static void remove_stale_staging(const char *path)
+{
+    char parent[PATH_MAX], name[NAME_MAX + 1];
+    parent_of(path, parent, sizeof parent);
+    const char *slash = strrchr(path, '/');
+    snprintf(name, sizeof name, "%s", slash ? slash + 1 : path);
+    const size_t l = strlen(name);
+    DIR *d = opendir(parent);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *s = e->d_name;
+        if (s[0] != '.' || strncmp(s + 1, name, l) || s[1 + l] != '.') continue;
+        s += 2 + l;
+        if (strncmp(s, "new.", 4) && strncmp(s, "old.", 4)) continue;
+        char *end;
+        const long pid = strtol(s + 4, &end, 10);
+        if (end == s + 4 || *end || pid <= 0) continue;
+        if (pid != (long)getpid() && !(kill((pid_t)pid, 0) && errno == ESRCH)) continue;
+        char full[PATH_MAX];
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", parent, e->d_name) < sizeof full)
+            nn_remove_tree(full);
+    }
+    closedir(d);
+}
+
+int nn_claim_staging(const char *path, char *out, size_t n_out, char *err, size_t n_err)
+{
+    if (staging_name(path, (long)getpid(), "new", out, n_out)) {
+        snprintf(err, n_err, "%s: path too long", path);
+        return -1;
+    }
+    remove_stale_staging(path);
+    if (mkdir(out, 0755)) {
+        snprintf(err, n_err, "%s: cannot create directory: %s", out, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int nn_dir_replace(const char *fresh, const char *old, char *err, size_t n_err)
+{
+    if (!renameat2(AT_FDCWD, fresh, AT_FDCWD, old, RENAME_EXCHANGE)) {
+        nn_remove_tree(fresh);   /* now the old record */
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+        snprintf(err, n_err, "%s: cannot put %s in its place: %s", old, fresh, strerror(errno));
+        return -1;
+    }
+    /* no atomic exchange on this file system: old aside, fresh in */
+    char aside[PATH_MAX];
+    if (staging_name(old, (long)getpid(), "old", aside, sizeof aside) ||
+        (nn_remove_tree(aside), rename(old, aside))) {
+        snprintf(err, n_err, "%s: cannot move it aside: %s", old, strerror(errno));
+        return -1;
+    }
+    if (rename(fresh, old)) {
+        snprintf(err, n_err, "%s: cannot put %s in its place: %s", old, fresh, strerror(errno));
+        rename(aside, old);
+        return -1;
+    }
+    nn_remove_tree(aside);
+    return 0;
+}
+
+int nn_dir_lock(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        const int e = errno;
+        close(fd);
+        errno = e == EWOULDBLOCK ? EBUSY : e;
+        return -1;
+    }
+    return fd;
+}
+
+int nn_remove_stale_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || t == e->d_name) continue;
+        t += 5;
+        while (*t >= '0' && *t <= '9') t++;
+        if (*t || t[-1] == '.') continue;
+        char full[PATH_MAX];
+        struct stat st;
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full &&
+            !lstat(full, &st) && S_ISREG(st.st_mode) && !unlink(full))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* t as a JSON string: quotes, backslashes and control characters escaped,
+ * and each byte that is not part of valid UTF-8 written as U+FFFD, so the
+ * output is valid JSON whatever t holds. */
 void nn_json_string(FILE *f, const char *t)
 {
+    const unsigned char *u = (const unsigned char *)t;
     fputc('"', f);
-    for (; *t; t++) {
-        unsigned char c = (unsigned char)*t;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
+    while (*u) {
+        const unsigned c = *u;
+        if (c == '"' || c == '\\') {
+            fprintf(f, "\\%c", c);
+            u++;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f) {
+            fprintf(f, "\\u%04x", c);
+            u++;
+            continue;
+        }
+        if (c < 0x80) {
+            fputc((int)c, f);
+            u++;
+            continue;
+        }
+        /* a UTF-8 sequence: its length, and the range of its second byte
+         * (no overlong forms, no surrogates, nothing above U+10FFFF) */
+        int len = 0;
+        unsigned lo = 0x80, hi = 0xbf;
+        if (c >= 0xc2 && c <= 0xdf) len = 2;
+        else if (c >= 0xe0 && c <= 0xef) len = 3, lo = c == 0xe0 ? 0xa0 : 0x80,
+                                         hi = c == 0xed ? 0x9f : 0xbf;
+        else if (c >= 0xf0 && c <= 0xf4) len = 4, lo = c == 0xf0 ? 0x90 : 0x80,
+                                         hi = c == 0xf4 ? 0x8f : 0xbf;
+        int ok = len > 0 && u[1] >= lo && u[1] <= hi;
+        for (int k = 2; ok && k < len; k++) ok = u[k] >= 0x80 && u[k] <= 0xbf;
+        if (!ok) {
+            fputs("\\ufffd", f);
+            u++;
+            continue;
+        }
+        fwrite(u, 1, (size_t)len, f);
+        u += len;
     }
     fputc('"', f);
+}
+
+void nn_json_number(FILE *f, const char *fmt, double v)
+{
+    if (isfinite(v)) fprintf(f, fmt, v);
+    else fputs("null", f);
 }

@@ -1,0 +1,319 @@
+#!/bin/bash
+# test_rundirs.sh NNRUN SRCDIR - a run directory belongs to one run:
+# concurrent runs, sweeps and --emit with one --out (the claim race widened
+# by a test hook), --force interrupted at every stage (the old record whole
+# or the new one, never mixed), leftovers of a killed write, a full disk,
+# paths too long or empty, results.json and --json valid whatever the
+# numbers, and --smoke.  Skips (77) without the data set unless
+# NNRUN_REQUIRE_DATA=1.
+#
+# Test hooks (environment, see src/util/file.c): NNRUN_TEST_CLAIM_DELAY_MS
+# sleeps between choosing a directory name and claiming it;
+# NNRUN_TEST_WRITE_DELAY_MS sleeps inside each atomic write, after the data
+# is on disk under NAME.tmp.PID and before the rename.
+set -u
+nnrun=$(realpath "$1")
+src=$(realpath "$2")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+. "$src/tests/lib.sh"
+need_data "$nnrun" "$src"
+
+spec=$src/models/dense.yaml
+tiny=(--set data.train_samples=200 --set data.test_samples=100 --set train.epochs=1 --threads 1)
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$2"; }
+
+# whole DIR SEED [EPOCHS]: DIR is one complete, finished record of the run
+# with that seed: every file there, results.json valid JSON of that seed,
+# spec.yaml of that seed, metrics.csv with one row per epoch, nothing else
+whole() {
+    python3 - "$1" "$2" "${3:-1}" <<'PY'
+import json, os, sys
+d, seed, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+names = sorted(os.listdir(d))
+assert names == ["checkpoint.nnc", "metrics.csv", "model.nnw", "results.json", "spec.yaml"], names
+r = json.load(open(os.path.join(d, "results.json")))
+assert r["seed"] == seed and r["epochs_run"] == epochs, (r["seed"], r["epochs_run"])
+assert "seed: %d\n" % seed in open(os.path.join(d, "spec.yaml")).read()
+rows = open(os.path.join(d, "metrics.csv")).read().splitlines()
+assert len(rows) == epochs + 1, rows
+PY
+}
+
+# ---- 1. two runs, one --out, the claim window widened: two records -------------
+export NNRUN_TEST_CLAIM_DELAY_MS=300
+okrace=1
+for i in 1 2 3 4 5 6; do
+    "$nnrun" "$spec" "${tiny[@]}" --seed 1 --out race$i > a$i.out 2>&1 & p1=$!
+    "$nnrun" "$spec" "${tiny[@]}" --seed 2 --out race$i > b$i.out 2>&1 & p2=$!
+    wait $p1; s1=$?; wait $p2; s2=$?
+    d1=$(sed -n 's/^run record: //p' a$i.out); d2=$(sed -n 's/^run record: //p' b$i.out)
+    if [ $s1 != 0 ] || [ $s2 != 0 ] || [ -z "$d1" ] || [ "$d1" = "$d2" ] ||
+        ! whole "$d1" 1 || ! whole "$d2" 2 ||
+        [ "$(ls -d race$i race$i-* | wc -l)" != 2 ]; then
+        okrace=0
+        bad "race $i: exits $s1 $s2, dirs '$d1' '$d2': $(cat a$i.out b$i.out)"
+    fi
+done
+[ $okrace = 1 ] && ok "6 times two runs with one --out: two directories, each one whole record"
+
+# the default name, in the same second
+mkdir dflt && cd dflt || exit 1
+"$nnrun" "$spec" "${tiny[@]}" --seed 1 > a.out 2>&1 & p1=$!
+"$nnrun" "$spec" "${tiny[@]}" --seed 2 > b.out 2>&1 & p2=$!
+wait $p1; s1=$?; wait $p2; s2=$?
+d1=$(sed -n 's/^run record: //p' a.out); d2=$(sed -n 's/^run record: //p' b.out)
+[ $s1 = 0 ] && [ $s2 = 0 ] && [ -n "$d1" ] && [ "$d1" != "$d2" ] && whole "$d1" 1 && whole "$d2" 2 &&
+    ok "two runs with the default name at once: $d1 and $d2" ||
+    bad "default names: $s1 $s2 '$d1' '$d2' $(cat a.out b.out)"
+cd .. || exit 1
+
+# two sweeps with one --out, and two --emit into one directory
+cat > grid.yaml <<EOF
+base: $spec
+name: g
+set: {data.train_samples: 200, data.test_samples: 100, train.epochs: 1}
+grid: {seed: [1]}
+EOF
+"$nnrun" sweep grid.yaml --out sw --threads 1 > sw1.out 2>&1 & p1=$!
+"$nnrun" sweep grid.yaml --out sw --threads 1 > sw2.out 2>&1 & p2=$!
+wait $p1; s1=$?; wait $p2; s2=$?
+[ $s1 = 0 ] && [ $s2 = 0 ] && [ -d sw-2 ] && whole sw/runs/g-001 1 && whole sw-2/runs/g-001 1 &&
+    [ "$(ls sw/runs sw-2/runs | grep -c '^g-001$')" = 2 ] &&
+    ok "two sweeps with one --out: sw and sw-2, one trial record each" ||
+    bad "two sweeps: $s1 $s2 $(cat sw1.out sw2.out; ls -R sw sw-2)"
+"$nnrun" sweep grid.yaml --emit em > em1.out 2>&1 & p1=$!
+"$nnrun" sweep grid.yaml --emit em > em2.out 2>&1 & p2=$!
+wait $p1; s1=$?; wait $p2; s2=$?
+[ "$(printf '%s\n' $s1 $s2 | sort | tr '\n' ' ')" = "0 2 " ] && [ "$(ls em)" = "g-001.yaml
+trials.csv" ] && ok "two --emit into one directory: one writes, the other is refused (exit 2)" ||
+    bad "two --emit: $s1 $s2 $(cat em1.out em2.out; ls em)"
+unset NNRUN_TEST_CLAIM_DELAY_MS
+
+cat > lin.yaml <<EOF
+name: lin
+seed: 1
+data: {dataset: fashion_mnist, divide_by: 1, train_samples: 25, test_samples: 100}
+model:
+  input: [28, 28, 1]
+  layers: [flatten, {dense: {units: 64}}, {dense: {units: 64}}, {dense: {units: 64}},
+           {dense: {units: 64}}, {dense: {units: 10}}]
+train:
+  loss: mse
+  optimizer: {name: sgd, learning_rate: 1000000}
+  epochs: 1
+  batch_size: 25
+EOF
+
+# ---- 2. --force: the old record whole, or the new one, never both ----------------
+"$nnrun" "$spec" "${tiny[@]}" --seed 1 --out old --quiet > /dev/null 2>&1 && whole old 1 ||
+    bad "the first record"
+cp -a old old.copy
+# same_or_new DIR: DIR is the old record unchanged, or holds only files of the
+# new run (seed 2): no file of the old record beside them
+same_or_new() {
+    diff -r "$1" old.copy > /dev/null && { echo old; return 0; }
+    grep -q "^seed: 2$" "$1/spec.yaml" 2> /dev/null || { echo "neither: $(ls "$1")"; return 1; }
+    for f in "$1"/*; do
+        cmp -s "$f" "old.copy/$(basename "$f")" && { echo "mixed: $f is the old one"; return 1; }
+    done
+    echo new
+}
+# wait_for COND: polls the shell condition COND for up to 20 s
+wait_for() {
+    for _ in $(seq 400); do eval "$1" && return 0; sleep 0.05; done
+    return 1
+}
+# each write of the new run takes 400 ms (hook); it is killed with SIGKILL
+# when each of these is seen: before the swap (the staging directory made,
+# its spec.yaml and its first checkpoint being written), after it (the new
+# spec in old/, the final weights and results.json being written)
+export NNRUN_TEST_WRITE_DELAY_MS=400
+moments=("ls -a | grep -q '^\.old\.new\.'"
+         "ls .old.new.* 2> /dev/null | grep -q '^spec\.yaml\.tmp\.'"
+         "ls .old.new.* 2> /dev/null | grep -q '^checkpoint\.nnc\.tmp\.'"
+         "grep -q '^seed: 2$' old/spec.yaml 2> /dev/null"
+         "ls old | grep -q '^model\.nnw\.tmp\.'"
+         "ls old | grep -q '^results\.json\.tmp\.'")
+expect=(old old old new new new)
+seen=""
+forceok=1
+staged=0
+for k in 0 1 2 3 4 5; do
+    rm -rf old .old.* && cp -a old.copy old
+    "$nnrun" "$spec" "${tiny[@]}" --seed 2 --out old --force --quiet > /dev/null 2>&1 & pid=$!
+    wait_for "${moments[$k]}" || { forceok=0; bad "--force: never saw: ${moments[$k]}"; }
+    kill -KILL $pid 2> /dev/null
+    wait $pid 2> /dev/null
+    what=$(same_or_new old)
+    [ "$what" = "${expect[$k]}" ] || { forceok=0; bad "--force killed when '${moments[$k]}': $what"; }
+    seen="$seen $what"
+    [ $k = 2 ] && ls -a | grep -q '^\.old\.new\.' && staged=1
+done
+[ $forceok = 1 ] && ok "--force killed (SIGKILL) at 6 moments: old whole, old, old, new alone, new, new" ||
+    bad "--force killed: seen$seen"
+[ $staged = 1 ] && ok "a --force killed before the swap leaves only its hidden staging directory" ||
+    bad "no staging directory seen after a kill before the swap"
+"$nnrun" "$spec" "${tiny[@]}" --seed 2 --out old --force --quiet > /dev/null 2>&1
+st=$?
+unset NNRUN_TEST_WRITE_DELAY_MS
+[ $st = 0 ] && whole old 2 && [ -z "$(ls -a | grep '^\.old\.')" ] &&
+    ok "the next --force run replaces the record and removes stale staging directories" ||
+    bad "--force after the kills: exit $st, $(ls -a)"
+
+# SIGINT before the first checkpoint: the stop writes one, so the new record
+# takes the old one's place and can be resumed
+rm -rf old && cp -a old.copy old
+NNRUN_TEST_WRITE_DELAY_MS=1000 "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=2 --seed 2 \
+    --out old --force > int.out 2> int.err & pid=$!
+wait_for "ls .old.new.* 2> /dev/null | grep -q '^spec\.yaml\.tmp\.'" || bad "no staging spec.yaml seen"
+kill -INT $pid
+wait $pid
+st=$?
+[ $st = 130 ] && [ "$(same_or_new old)" = new ] && [ -s old/checkpoint.nnc ] &&
+    "$nnrun" --resume old --quiet > /dev/null 2>&1 && whole old 2 2 &&
+    ok "--force stopped by SIGINT: the new record replaced the old one and resumes to the end" ||
+    bad "--force + SIGINT: exit $st $(cat int.err; ls old)"
+
+# a new run that fails before its first checkpoint: the old record untouched
+rm -rf old && cp -a old.copy old
+"$nnrun" lin.yaml --set data.train_samples=1000 --out old --force > fail.out 2>&1
+st=$?
+[ $st = 1 ] && diff -r old old.copy > /dev/null && grep -q "the old record in old is unchanged" fail.out &&
+    [ -z "$(ls -a | grep '^\.old\.')" ] &&
+    ok "--force with a run that fails (NaN loss): old record untouched, nothing left" ||
+    bad "--force failing: exit $st $(cat fail.out; ls -a . old)"
+
+# what --force refuses: a directory that is not a run record, a file
+mkdir notrec && echo keep > notrec/notes.txt
+"$nnrun" "$spec" "${tiny[@]}" --out notrec --force > nr.out 2>&1
+st=$?
+[ $st = 2 ] && grep -q "notes.txt" nr.out && [ "$(ls -a notrec | wc -l)" = 3 ] &&
+    ok "--force refuses a directory holding other files (exit 2, untouched)" ||
+    bad "--force into notrec: exit $st $(cat nr.out; ls notrec)"
+
+# sweep --force replaces the sweep directory whole (sw is from part 1, seed 1)
+sed 's/seed: \[1\]/seed: [2]/' grid.yaml > grid2.yaml
+"$nnrun" sweep grid2.yaml --out sw --force --threads 1 > swf.out 2>&1
+st=$?
+[ $st = 0 ] && whole sw/runs/g-001 2 && [ "$(ls sw/runs | tr '\n' ' ')" = "g-001 g-001.log " ] &&
+    grep -q "seed: \[2\]" sw/sweep.yaml && [ -z "$(ls -a | grep '^\.sw\.')" ] &&
+    ok "sweep --force: the old sweep directory replaced whole" || bad "sweep --force: exit $st $(cat swf.out; ls -R sw)"
+"$nnrun" sweep grid2.yaml --out notrec --force > swn.out 2>&1
+[ $? = 2 ] && [ "$(ls notrec)" = notes.txt ] && ok "sweep --force refuses a directory that is not a sweep's" ||
+    bad "sweep --force notrec: $(cat swn.out)"
+
+# a record being written (locked) is neither resumed nor replaced
+NNRUN_TEST_WRITE_DELAY_MS=1000 "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=3 --out busy \
+    --quiet > /dev/null 2>&1 & pid=$!
+for i in $(seq 100); do [ -s busy/checkpoint.nnc ] && break; sleep 0.1; done
+"$nnrun" --resume busy > busy1.out 2>&1; s1=$?
+"$nnrun" "$spec" "${tiny[@]}" --out busy --force > busy2.out 2>&1; s2=$?
+wait $pid; s0=$?
+[ $s0 = 0 ] && [ $s1 = 1 ] && [ $s2 = 1 ] && grep -q "in use by another nnrun process" busy1.out &&
+    grep -q "in use by another nnrun process" busy2.out && whole busy 1 3 &&
+    ok "a record being written refuses --resume and --force (exit 1) and ends whole" ||
+    bad "busy: $s0 $s1 $s2 $(cat busy1.out busy2.out)"
+
+# ---- 3. a write killed before its rename leaves NAME.tmp.PID; resume removes it --
+NNRUN_TEST_WRITE_DELAY_MS=1500 "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=3 --out kt \
+    --quiet > /dev/null 2>&1 & pid=$!
+for i in $(seq 400); do
+    [ -s kt/checkpoint.nnc ] && ls kt | grep -q '^checkpoint\.nnc\.tmp\.' && break
+    sleep 0.05
+done
+kill -KILL $pid
+wait $pid 2> /dev/null
+left=$(ls kt | grep -c '\.tmp\.')
+"$nnrun" --resume kt --quiet > kt.out 2>&1
+st=$?
+[ "$left" -ge 1 ] && [ $st = 0 ] && [ -z "$(ls kt | grep '\.tmp\.')" ] && whole kt 1 3 &&
+    ok "SIGKILL during a checkpoint write left $left .tmp file(s); --resume removed them and finished" ||
+    bad "tmp leftovers: $left before, exit $st, $(ls kt; cat kt.out)"
+
+# ---- 4. a full disk: the message names no checkpoint that was not written ---------
+# (a file-size limit, SIGXFSZ ignored: writes past 100 KiB fail with EFBIG)
+(ulimit -f 100; trap '' XFSZ; exec "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=2 --out full) \
+    > full.out 2>&1
+st=$?
+[ $st = 1 ] && grep -q "checkpoint.nnc: not written" full.out && grep -q "no checkpoint was written" full.out &&
+    ! grep -q "last good checkpoint" full.out && [ ! -e full/checkpoint.nnc ] &&
+    [ -z "$(ls full | grep '\.tmp\.')" ] &&
+    ok "a full disk: 'not written', 'no checkpoint was written', no .tmp file left" ||
+    bad "full disk: exit $st $(cat full.out; ls full)"
+rm -rf old && cp -a old.copy old
+(ulimit -f 100; trap '' XFSZ; exec "$nnrun" "$spec" "${tiny[@]}" --seed 2 --out old --force) \
+    > full2.out 2>&1
+st=$?
+[ $st = 1 ] && diff -r old old.copy > /dev/null && grep -q "old record in old is unchanged" full2.out &&
+    ok "a full disk under --force: the old record unchanged" || bad "full disk --force: $st $(cat full2.out)"
+
+# ---- 5. --out that cannot be a directory name: refused, nothing made ----------------
+mkdir long && cd long || exit 1
+long=$(printf 'x%.0s' $(seq 300))
+"$nnrun" "$spec" "${tiny[@]}" --out "a/$long" > l1.out 2>&1; s1=$?
+deep=$(for i in $(seq 20); do printf '%s/' "$(printf 'y%.0s' $(seq 250))"; done)
+"$nnrun" "$spec" "${tiny[@]}" --out "${deep}run" > l2.out 2>&1; s2=$?
+"$nnrun" "$src/models/mnist.yaml" --out '' > l3.out 2>&1; s3=$?   # no data here
+"$nnrun" sweep ../grid.yaml --out '' > l4.out 2>&1; s4=$?
+[ $s1 = 2 ] && [ $s2 = 2 ] && [ $s3 = 2 ] && [ $s4 = 2 ] && [ "$(ls | grep -v '\.out$')" = "" ] &&
+    grep -q "300 bytes long" l1.out && grep -q "PATH_MAX" l2.out && grep -q "needs a path" l3.out &&
+    ok "--out with a 300-byte name, a 5000-byte path or '' (before the data): exit 2, nothing made" ||
+    bad "long/empty --out: $s1 $s2 $s3 $s4 $(cat l1.out l2.out l3.out l4.out; ls)"
+cd .. || exit 1
+
+# ---- 6. JSON stays JSON: an overflowing loss, odd names and paths ------------------
+odd=$'we"ird\\dir\ttab'
+"$nnrun" lin.yaml --out "$odd" --json > lin.out 2>&1
+st=$?
+python3 - "$odd" lin.out <<'PY' && [ $st = 0 ] && ok "results.json and --json with an infinite loss and an odd path: valid JSON, null" || bad "JSON: exit $st $(cat lin.out)"
+import json, sys
+d = sys.argv[1]
+r = json.load(open(d + "/results.json"))
+assert r["test"]["loss"] is None, r["test"]
+lines = [json.loads(l) for l in open(sys.argv[2])]
+assert lines[-1]["run_dir"] == d and lines[-1]["test_loss"] is None, lines[-1]
+PY
+"$nnrun" "$spec" "${tiny[@]}" --set 'name="q\"b\\s é"' --out nm --quiet > /dev/null 2>&1 &&
+    [ "$(json 'd["name"]' nm/results.json)" = 'q"b\s é' ] &&
+    ok "a name with a quote, a backslash and UTF-8: results.json reads it back" ||
+    bad "odd name: $(cat nm/results.json)"
+"$nnrun" "$spec" "${tiny[@]}" --out $'not\xffutf8\x01' --json > nu.out 2>&1 &&
+    python3 -c "import json; d=[json.loads(l) for l in open('nu.out', encoding='utf-8')][-1]; assert d['run_dir'] == 'not\ufffdutf8\x01', d" &&
+    ok "--json: a path that is not UTF-8 and holds a control character stays valid JSON" ||
+    bad "non-UTF-8 path in --json: $(cat nu.out)"
+"$nnrun" eval "$odd" --json > ev.out 2>&1 && python3 -c "import json; d=json.load(open('ev.out')); assert d['loss'] is None" &&
+    ok "eval --json: null for the infinite loss" || bad "eval --json: $(cat ev.out)"
+"$nnrun" collect "$odd" > coll.out 2>&1 && "$nnrun" report "$odd" -o rep.html > /dev/null 2>&1 &&
+    ok "collect and report read a results.json with null" || bad "collect/report on null: $(cat coll.out)"
+
+# ---- 7. --smoke: seconds, exits as the full run would, nothing left ---------------
+mkdir smoke smoketmp && cd smoke || exit 1
+export TMPDIR=$tmp/smoketmp
+t0=$(date +%s)
+"$nnrun" "$src/models/cnn.yaml" --smoke --out runs/x > s0.out 2>&1; s0=$?
+t1=$(date +%s)
+"$nnrun" "$src/models/mnist.yaml" --smoke > s1.out 2>&1; s1=$?   # data/mnist/ is not here
+echo file > afile
+"$nnrun" "$spec" --smoke --out afile/run > s2.out 2>&1; s2=$?
+"$nnrun" "$spec" --smoke --set model.layers.1.dense.units=0 > s3.out 2>&1; s3=$?
+"$nnrun" "$spec" --smoke --set model.input=[32,32,3] > s4.out 2>&1; s4=$?
+unset TMPDIR
+[ $s0 = 0 ] && grep -q "smoke test passed" s0.out && [ $((t1 - t0)) -le 20 ] &&
+    ok "--smoke on models/cnn.yaml: exit 0 in $((t1 - t0)) s" || bad "--smoke good: exit $s0 $(cat s0.out)"
+[ $s1 = 1 ] && ok "--smoke with a missing data file: exit 1" || bad "--smoke no data: exit $s1 $(cat s1.out)"
+[ $s2 = 1 ] && grep -q "afile" s2.out && ok "--smoke with an --out that cannot be made: exit 1" ||
+    bad "--smoke unwritable: exit $s2 $(cat s2.out)"
+[ $s3 = 2 ] && [ $s4 = 2 ] && ok "--smoke with a bad spec or a shape that does not fit the data: exit 2" ||
+    bad "--smoke bad spec: $s3 $s4 $(cat s3.out s4.out)"
+[ "$(ls | grep -v '\.out$' | grep -v '^afile$')" = "" ] && [ -z "$(ls -A ../smoketmp)" ] &&
+    ok "--smoke left nothing behind (no --out, no temporary directory)" ||
+    bad "--smoke left: $(ls -A . ../smoketmp)"
+cd .. || exit 1
+
+exit $fail
