@@ -47,6 +47,12 @@ if [ -n "$out_lf" ] && [ "$out_lf" = "$out_cr" ]; then echo "ok: a CR-only spec 
 else echo "FAIL: CR-only spec"; echo "$out_cr"; fail=1; fi
 sed 's/units: 20,/units: 0,/' "$dense" | tr '\n' '\r' > cr-bad.yaml
 expect 2 "cr-bad.yaml:10:22: error: dense: 'units' is 0; it must be >= 1 and <= 16777216" -- check cr-bad.yaml
+# a spec that is not a regular file is refused at once (a FIFO without a writer cannot hang it)
+mkfifo fifo.yaml
+expect 2 "fifo.yaml: error: cannot read the spec: is a FIFO (named pipe), not a regular file" -- check fifo.yaml
+expect 2 "/dev/zero: error: cannot read the spec: is a character device, not a regular file" -- check /dev/zero
+mkdir dir.yaml
+expect 2 "dir.yaml: error: cannot read the spec: is a directory, not a regular file" -- check dir.yaml
 
 # ---- --set errors name the override ----
 expect 2 "--set train.epochs=!!binary AA==: error: the value (column 1): YAML tag '!!binary' is not accepted in a spec; only the core schema's !!str, !!int, !!float, !!bool, !!null, !!map and !!seq are, where they fit the value" -- check "$dense" --set 'train.epochs=!!binary AA=='

@@ -606,33 +606,14 @@ struct nn_ynode *nn_yaml_parse_string(const char *text, size_t len, struct nn_di
 
 struct nn_ynode *nn_yaml_parse_file(const char *path, struct nn_diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot open the spec: %s", strerror(errno));
-        return NULL;
-    }
-    /* specs are small; read it whole (bounded) so errors can quote positions */
-    size_t cap = 1 << 16, len = 0;
-    char *buf = nn_xmalloc(cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap) {
-            if (cap >= (size_t)16 << 20) {
-                nn_diag_error(d, (struct nn_mark){0, 0, 0}, "spec larger than 16 MiB; refusing it");
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            cap *= 2;
-            buf = nn_xrealloc(buf, cap);
-        }
-    }
-    int bad = ferror(f) ? (errno ? errno : EIO) : 0;
-    fclose(f);
-    if (bad) {
-        nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot read the spec: %s", strerror(bad));
-        free(buf);
+    /* a regular file of at most NN_SPEC_FILE_MAX, read whole so errors can
+     * quote positions; a FIFO, device or directory is refused at once (an
+     * O_NONBLOCK open and fstat: a FIFO without a writer cannot hang it) */
+    char err[256];
+    size_t len;
+    char *buf = (char *)nn_read_file_max(path, NN_SPEC_FILE_MAX, &len, err, sizeof err);
+    if (!buf) {
+        nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot read the spec: %s", err);
         return NULL;
     }
     struct nn_ynode *root = nn_yaml_parse_string(buf, len, d);
