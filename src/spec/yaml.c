@@ -613,7 +613,10 @@ struct nn_ynode *nn_yaml_parse_file(const char *path, struct nn_diag *d)
     size_t len;
     char *buf = (char *)nn_read_file_max(path, NN_SPEC_FILE_MAX, &len, err, sizeof err);
     if (!buf) {
-        nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot read the spec: %s", err);
+        if (!strncmp(err, "cannot open: ", 13))
+            nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot open the spec: %s", err + 13);
+        else
+            nn_diag_error(d, (struct nn_mark){0, 0, 0}, "cannot read the spec: %s", err);
         return NULL;
     }
     struct nn_ynode *root = nn_yaml_parse_string(buf, len, d);
