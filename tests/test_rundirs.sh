@@ -316,4 +316,26 @@ unset TMPDIR
     bad "--smoke left: $(ls -A . ../smoketmp)"
 cd .. || exit 1
 
+# ---- a written file never replaces a device, a FIFO or a link to one -------------
+# (an atomic write renames over its target: as root, `report -o /dev/null`
+# once replaced the system's /dev/null with a regular file)
+mkdir targets && cd targets || exit 1
+"$nnrun" "$spec" "${tiny[@]}" --out rec --quiet > /dev/null 2>&1 || bad "targets: the run failed"
+mkfifo fifo
+ln -s fifo link
+made=fifo
+if mknod null c 1 3 2>/dev/null; then made="fifo null"; fi
+for t in $made link; do
+    kind=$(stat -c %F "$t"); lkind=$(stat -L -c %F "$t")
+    "$nnrun" report rec -o "$t" > rep.out 2>&1; s1=$?
+    "$nnrun" collect rec --csv "$t" > col.out 2>&1; s2=$?
+    if [ $s1 = 1 ] && [ $s2 = 1 ] && grep -q "$t: is a" rep.out && grep -q "writes only regular files" col.out &&
+        [ "$(stat -c %F "$t")" = "$kind" ] && [ "$(stat -L -c %F "$t")" = "$lkind" ]; then
+        ok "report -o and collect --csv refuse $t ($kind) and leave it as it was"
+    else
+        bad "write over $t ($kind): exits $s1 $s2, now $(stat -c %F "$t"): $(cat rep.out col.out)"
+    fi
+done
+cd .. || exit 1
+
 exit $fail

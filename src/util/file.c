@@ -30,9 +30,31 @@ static void test_delay(const char *var)
     while (nanosleep(&ts, &ts) && errno == EINTR) {}
 }
 
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t m)
+{
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
 int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err,
                          size_t n_err)
 {
+    /* the rename below replaces whatever has the name: never a device (as
+     * root, `-o /dev/null` would replace the system's /dev/null), a FIFO, a
+     * socket, or a symbolic link to one (`/dev/stdout`).  A link to a
+     * regular file is replaced itself, not the file it names. */
+    struct stat old;
+    if (!lstat(path, &old) && !S_ISREG(old.st_mode) &&
+        (!S_ISLNK(old.st_mode) || (!stat(path, &old) && !S_ISREG(old.st_mode)))) {
+        snprintf(err, n_err, "%s: is %s; nnrun writes only regular files (it replaces them "
+                 "whole)", path, file_kind(old.st_mode));
+        return -1;
+    }
     char tmp[PATH_MAX];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
         snprintf(err, n_err, "%s: path too long", path);
@@ -75,17 +97,6 @@ int nn_write_file_atomic(const char *path, const void *data, size_t n, char *err
         return -1;
     }
     return 0;
-}
-
-/* What a file that is not a regular one is, for messages. */
-static const char *file_kind(mode_t m)
-{
-    if (S_ISDIR(m)) return "a directory";
-    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    if (S_ISSOCK(m)) return "a socket";
-    return "not a regular file";
 }
 
 int nn_open_regular(const char *path, uint64_t max, uint64_t *size, char *err, size_t n_err)
