@@ -87,7 +87,7 @@ for p in /dev/zero /dev/urandom fifo adir; do
         *) what="is a character device";;
     esac
     for key in train_images train_labels test_images test_labels; do
-        run 1 "$p: $what; nnrun reads data only from regular files" idx.yaml --no-record \
+        run 1 "$p: $what, not a regular file" idx.yaml --no-record \
             --set data.$key=$p
     done
     for key in train test; do

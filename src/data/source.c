@@ -9,45 +9,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nnrun/util.h"
 #include "source.h"
 
 #define SRC_IN_CAP ((size_t)1 << 18)    /* gzip input buffer */
 #define SRC_MAX_CALL ((size_t)1 << 30)  /* bytes per read() or inflate() call */
 
-static const char *kind_of(mode_t m)
-{
-    if (S_ISDIR(m)) return "a directory";
-    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    if (S_ISSOCK(m)) return "a socket";
-    return "not a regular file";
-}
-
 int nn_src_open(struct nn_src *s, const char *path, char *err, size_t n_err)
 {
     memset(s, 0, sizeof *s);
     s->path = path;
-    /* O_NONBLOCK: opening a FIFO with no writer returns at once instead of
-     * waiting; the fstat below refuses it */
-    s->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    /* a regular file only, opened so that a FIFO without a writer cannot
+     * hang it (see nn_open_regular) */
+    char why[160];
+    uint64_t size;
+    s->fd = nn_open_regular(path, 0, &size, why, sizeof why);
     if (s->fd < 0) {
-        snprintf(err, n_err, "%s: cannot open: %s", path, strerror(errno));
+        snprintf(err, n_err, "%s: %s", path, why);
         return -1;
     }
-    struct stat st;
-    if (fstat(s->fd, &st) != 0) {
-        snprintf(err, n_err, "%s: cannot stat: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, n_err, "%s: is %s; nnrun reads data only from regular files", path,
-                 kind_of(st.st_mode));
-        goto fail;
-    }
-    int fl = fcntl(s->fd, F_GETFL);
-    if (fl != -1) fcntl(s->fd, F_SETFL, fl & ~O_NONBLOCK);
-    s->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    s->size = size;
     uint8_t magic[2];
     if (s->size >= 2 && pread(s->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
         s->gz = 1;
