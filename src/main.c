@@ -2,6 +2,7 @@
  *   0 success, 1 runtime failure (data, memory, NaN), 2 bad spec or usage,
  *   130 / 143 stopped by SIGINT / SIGTERM (a checkpoint was written).
  * Each subcommand is a file of src/cli/. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    /* past a file-size limit (ulimit -f) a write fails with EFBIG and is
+     * reported like a full disk, instead of the signal ending nnrun silently */
+    signal(SIGXFSZ, SIG_IGN);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             cli_usage(stdout);

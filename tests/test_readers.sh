@@ -231,4 +231,27 @@ printf 'label,a\n' > header-only.csv
 run 1 "header-only.csv: holds no samples (only a header)" csv.yaml --no-record \
     --set data.train=header-only.csv
 
+# ---- a file-size limit (ulimit -f) is a write error, not a silent death -------
+# (the shell keeps SIGXFSZ's default action: nnrun itself must ignore it)
+out=$(sh -c "ulimit -f 2; exec \"$nnrun\" idx.yaml --out xf" 2>&1)
+st=$?
+if [ $st != 1 ] || ! printf '%s' "$out" | grep -qF "xf/checkpoint.nnc: not written (File too large)"; then
+    bad "ulimit -f 2: exited $st, expected 1 and 'not written (File too large)'"; echo "$out"
+elif ls xf | grep -q '\.tmp\.'; then
+    bad "ulimit -f 2: a temporary file was left: $(ls xf)"
+else
+    ok "ulimit -f 2 -> 1: $(printf '%s' "$out" | grep -F 'not written' | cut -c 1-120)"
+fi
+
+# ---- a resume that fails does not claim the checkpoint on disk is missing -----
+run 0 "test accuracy" idx.yaml --out esr
+out=$(timeout 10 "$nnrun" --resume esr --set train.epochs=3 2>&1)
+st=$?
+if [ $st != 1 ] || ! printf '%s' "$out" | grep -qF "esr/checkpoint.nnc was not changed" ||
+        printf '%s' "$out" | grep -qF "no checkpoint was written"; then
+    bad "--resume with a hash mismatch: exited $st"; echo "$out"
+else
+    ok "--resume with a hash mismatch -> 1: $(printf '%s' "$out" | tail -1)"
+fi
+
 exit $fail

@@ -364,6 +364,8 @@ int cmd_train(int argc, char **argv, int first)
         run_dir = rd.dir;
     }
     if (failed) {
+        char ckpt_path[PATH_MAX + 32];
+        snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.nnc", run_dir ? run_dir : ".");
         if (bar) fprintf(stderr, "\r\033[K");
         fprintf(stderr, "nnrun: error: %s\n", err);
         if (c.smoke)
@@ -376,6 +378,11 @@ int cmd_train(int argc, char **argv, int first)
         else if (run_dir && r.ckpt_epoch >= 0)
             fprintf(stderr, "nnrun: the last good checkpoint is %s/checkpoint.nnc (epoch %d, "
                     "batch %llu)\n", run_dir, r.ckpt_epoch + 1, (unsigned long long)r.ckpt_batch);
+        else if (c.resume && !access(ckpt_path, F_OK))   /* it could not be used */
+            fprintf(stderr, "nnrun: %s was not changed; no new checkpoint was written\n",
+                    ckpt_path);
+        else if (c.resume)
+            fprintf(stderr, "nnrun: %s holds no checkpoint; none was written\n", run_dir);
         else if (run_dir)
             fprintf(stderr, "nnrun: no checkpoint was written\n");
         rc = EXIT_RUNTIME;
