@@ -38,7 +38,26 @@ expect 2 "tag.yaml:13:9: error: YAML tag '!!python/object:x' is not accepted in 
 sed 's/activation: tanh}/activation: t\xe9nh}/' "$dense" > latin1.yaml
 expect 2 "latin1.yaml:9:39: error: invalid UTF-8: byte 0xE9 starts a character that the next byte does not continue; a spec must be UTF-8 text (was it saved in another encoding, such as Latin-1?)" -- check latin1.yaml
 printf 'name: x\nseed: 1\ndata:\n  dataset: "fashion\001"\n' > ctrl.yaml
-expect 2 "ctrl.yaml:4:20: error: control character U+0001 is not allowed in a spec (inside double quotes it can be written \\x01)" -- check ctrl.yaml
+expect 2 "ctrl.yaml:4:20: error: control character U+0001 is not allowed in a spec, not even written as an escape (\\x01): no value of a spec can hold one; delete it" -- check ctrl.yaml
+# the hints of encoding errors suggest nothing that is refused in turn: no
+# escape inside double quotes (the escapes are refused as well)
+for c in '\001' '\302\205' '\342\200\250' '\342\200\251'; do
+    printf "name: x\nseed: 1\ndata:\n  dataset: fashion$c\n" > hint.yaml
+    out=$("$nnrun" check hint.yaml 2>&1)
+    if printf '%s' "$out" | grep -q "hint.yaml:4:.*is not allowed" &&
+            ! printf '%s' "$out" | grep -qi "double quotes"; then
+        echo "ok: $(printf '%s' "$out" | head -1 | cut -c 1-110)"
+    else
+        echo "FAIL: the hint for $c:"; echo "$out"; fail=1
+    fi
+done
+# and those escapes are refused, as the hints now say
+printf 'name: x\nseed: 1\ndata:\n  dataset: "fashion\\x01"\n' > esc.yaml
+expect 2 "esc.yaml:4:12: error: data: 'dataset' holds the control character U+0001 at character 8 (from 1); names and file paths in a spec must be printable text, on one line" -- check esc.yaml
+for e in N:0085 L:2028 P:2029; do
+    printf 'name: x\nseed: 1\ndata:\n  dataset: "fashion\\%s"\n' "${e%:*}" > esc.yaml
+    expect 2 "esc.yaml:4:12: error: the text holds U+${e#*:}, a control character, line break or byte order mark that a spec may not hold, even as an escape" -- check esc.yaml
+done
 # CR-only line endings are read: the same model, and errors at the right line
 tr '\n' '\r' < "$dense" > cr.yaml
 out_lf=$("$nnrun" check "$dense" | tail -n +2)

@@ -160,12 +160,13 @@ static int check_text(struct builder *b)
             snprintf(msg, sizeof msg, "a NUL byte is not allowed in a spec (is the file binary, "
                      "or UTF-16?)");
         else if ((cp < 0x20 && cp != '\t') || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F && cp != 0x85))
-            snprintf(msg, sizeof msg, "control character U+%04X is not allowed in a spec (inside "
-                     "double quotes it can be written \\x%02X)", cp, cp);
+            snprintf(msg, sizeof msg, "control character U+%04X is not allowed in a spec, not "
+                     "even written as an escape (\\x%02X): no value of a spec can hold one; "
+                     "delete it", cp, cp);
         else if (cp == 0x85 || cp == 0x2028 || cp == 0x2029)
             snprintf(msg, sizeof msg, "U+%04X (%s) is not allowed in a spec: YAML 1.1 reads it "
-                     "as a line break and most editors do not (use a plain line break; inside "
-                     "double quotes write \\%c)", cp,
+                     "as a line break and most editors do not (use a plain line break; no "
+                     "value of a spec can hold it, not even written as the escape \\%c)", cp,
                      cp == 0x85 ? "next line" : cp == 0x2028 ? "line separator"
                                                              : "paragraph separator",
                      cp == 0x85 ? 'N' : cp == 0x2028 ? 'L' : 'P');
