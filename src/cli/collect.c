@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "collect.h"
@@ -76,6 +77,19 @@ int collect_is_record(const char *dir)
     struct stat st;
     return snprintf(p, sizeof p, "%s/results.json", dir) < (int)sizeof p && !stat(p, &st) &&
            S_ISREG(st.st_mode);
+}
+
+int collect_results_bad(const char *dir, char *why, size_t n)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    if (snprintf(p, sizeof p, "%s/results.json", dir) >= (int)sizeof p || lstat(p, &st))
+        return 0;
+    uint64_t size;
+    const int fd = nn_open_regular(p, 0, &size, why, n);
+    if (fd < 0) return 1;
+    close(fd);
+    return 0;
 }
 
 static int by_path(const void *a, const void *b)
@@ -598,7 +612,11 @@ static int load_all(const struct collect_opts *o, struct run_record **out, int *
             collect_paths_free(&ps);
             return -1;
         }
-        collect_find(top, MAX_DEPTH, &ps, NULL);
+        char why[256];
+        if (collect_results_bad(top, why, sizeof why))   /* a record, damaged: said once */
+            fprintf(stderr, "nnrun: warning: skipping %s: %s/results.json: %s\n", top, top, why);
+        else
+            collect_find(top, MAX_DEPTH, &ps, NULL);
     }
     if (ps.n) qsort(ps.p, (size_t)ps.n, sizeof *ps.p, by_path);   /* ps.p is NULL without */
     struct run_record *rs = nn_xcalloc((size_t)ps.n + 1, sizeof *rs);

@@ -33,6 +33,9 @@ void collect_paths_free(struct collect_paths *ps);
 
 /* Whether dir is a run record: a directory holding results.json. */
 int collect_is_record(const char *dir);
+/* 1 when DIR/results.json is there but cannot be a record's (a directory,
+ * a FIFO, a device...); why gets the reason. */
+int collect_results_bad(const char *dir, char *why, size_t n);
 
 /* Appends to out the run records at dir and below it, at most max_depth
  * levels down, in the order of the names at each level.  A record's own

@@ -357,21 +357,18 @@ static int find_runs(struct runs *rs, const char *arg)
                 access(dir, F_OK) ? strerror(errno) : "not a directory");
         return EXIT_USAGE;
     }
+    char why[256];
+    if (collect_results_bad(dir, why, sizeof why)) {   /* a record, damaged (as collect says) */
+        fprintf(stderr, "nnrun: error: %s/results.json: %s (not a run record)\n", dir, why);
+        return EXIT_RUNTIME;
+    }
     if (collect_find(dir, 0, &rs->dirs, NULL)) return 0;   /* a run record itself */
     char sub[PATH_MAX + 8];
     snprintf(sub, sizeof sub, "%s/runs", dir);
     int found = is_dir(sub) ? scan_dir(rs, sub) : 0;
     if (!found) found = scan_dir(rs, dir);
     if (!found) {
-        char res[PATH_MAX + 16], why[256];
-        uint64_t size;
-        snprintf(res, sizeof res, "%s/results.json", dir);
-        const int fd = access(res, F_OK) ? -1 : nn_open_regular(res, 0, &size, why, sizeof why);
-        if (fd >= 0) close(fd);
-        if (!access(res, F_OK) && fd < 0)   /* there, but a FIFO, a directory, a device */
-            fprintf(stderr, "nnrun: error: %s: %s (not a run record)\n", res, why);
-        else
-            fprintf(stderr, "nnrun: error: %s: no results.json (not a run record)\n", dir);
+        fprintf(stderr, "nnrun: error: %s: no results.json (not a run record)\n", dir);
         return EXIT_USAGE;
     }
     return 0;
