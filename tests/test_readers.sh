@@ -254,4 +254,16 @@ else
     ok "--resume with a hash mismatch -> 1: $(printf '%s' "$out" | tail -1)"
 fi
 
+# ---- a data path too long to keep is refused at its key, never cut -----------
+# 1038 bytes: '/' padding, the real file, ".DOES-NOT-EXIST" past byte 1023
+long=$(python3 -c "import sys; p = sys.argv[1] + '/train-labels'; print('/' * (1023 - len(p)) + p + '.DOES-NOT-EXIST')" "$PWD")
+run 2 "--set data.train_labels=" idx.yaml --no-record --set "data.train_labels=$long"
+run 2 "error: data: 'train_labels' is a path of 1038 bytes; a data path may have at most 1023" \
+    idx.yaml --no-record --set "data.train_labels=$long"
+sed "s|train_labels: train-labels|train_labels: '$long'|" idx.yaml > long.yaml
+run 2 "long.yaml:2:" long.yaml --no-record
+run 2 "error: data: 'test' is a path of 1038 bytes" csv.yaml --no-record \
+    --set "data.test=$long"
+run 0 "test accuracy" idx.yaml --no-record --set "data.train_labels=${long%.DOES-NOT-EXIST}"
+
 exit $fail

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nnrun/spec.h"
+
 struct nn_dataset {
     uint8_t *images;   /* n * h * w * c bytes */
     uint8_t *labels;   /* n bytes, each < n_classes */
@@ -34,8 +36,8 @@ struct nn_dataset {
 
 /* The four files of an MNIST-format data set. */
 struct nn_data_paths {
-    char train_images[1024], train_labels[1024];
-    char test_images[1024], test_labels[1024];
+    char train_images[NN_DATA_PATH_MAX], train_labels[NN_DATA_PATH_MAX];
+    char test_images[NN_DATA_PATH_MAX], test_labels[NN_DATA_PATH_MAX];
 };
 
 /* Returned instead of -1 when a data set would pass the memory limit. */

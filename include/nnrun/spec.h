@@ -171,6 +171,11 @@ struct nn_augment_spec {
 enum nn_data_format { NN_DATA_IDX, NN_DATA_CSV, NN_DATA_FORMAT_COUNT };
 extern const char *const nn_data_format_names[NN_DATA_FORMAT_COUNT];
 
+/* The longest data path a spec may give, in bytes with its terminating NUL
+ * (the size of struct nn_data_paths' fields): a longer one is refused at its
+ * key, never cut. */
+#define NN_DATA_PATH_MAX 1024
+
 struct nn_data_spec {
     char *dataset;              /* "fashion_mnist", or NULL with explicit paths */
     char *train_images, *train_labels, *test_images, *test_labels;

@@ -248,11 +248,22 @@ static void budget_text(char *b, size_t n, double v)
     snprintf(b, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+/* to = from, a data path; one too long is refused (validation refuses it in
+ * a spec first), never cut to another file's name */
+static int copy_path(char to[NN_DATA_PATH_MAX], const char *from)
+{
+    if ((size_t)snprintf(to, NN_DATA_PATH_MAX, "%s", from) < NN_DATA_PATH_MAX) return 0;
+    fprintf(stderr, "nnrun: error: %.200s...: the data path is %zu bytes long; at most %d are "
+            "accepted\n", from, strlen(from), NN_DATA_PATH_MAX - 1);
+    return -1;
+}
+
 /* One of the spec's data sets (test: the test set, else the training set),
  * from its files (IDX or CSV); path gets the images' file name.  With a
  * budget, the set may take at most budget->limit - budget->model - used
  * bytes (checked from the headers for IDX files, as samples arrive for CSV). */
-static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds, char path[1024],
+static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds,
+                    char path[NN_DATA_PATH_MAX],
                     const struct cli_budget *budget, double used)
 {
     char err[2048];
@@ -266,21 +277,21 @@ static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds, ch
     if (d->format == NN_DATA_CSV) {
         const int *shape = d->image_shape[0] ? d->image_shape : s->input;
         const char *file = test ? d->test : d->train;
-        snprintf(path, 1024, "%s", file);
+        if (copy_path(path, file)) return EXIT_RUNTIME;
         bad = nn_csv_load_max(ds, file, d->label_column, d->header, shape[0], shape[1],
                               shape[2], d->classes, max_bytes, err, sizeof err);
     } else {
         struct nn_data_paths p;
         if (!d->dataset) {
-            snprintf(p.train_images, sizeof p.train_images, "%s", d->train_images);
-            snprintf(p.train_labels, sizeof p.train_labels, "%s", d->train_labels);
-            snprintf(p.test_images, sizeof p.test_images, "%s", d->test_images);
-            snprintf(p.test_labels, sizeof p.test_labels, "%s", d->test_labels);
+            if (copy_path(p.train_images, d->train_images) ||
+                copy_path(p.train_labels, d->train_labels) ||
+                copy_path(p.test_images, d->test_images) || copy_path(p.test_labels, d->test_labels))
+                return EXIT_RUNTIME;
         } else if (nn_fashion_mnist_find(&p, err, sizeof err)) {
             fprintf(stderr, "nnrun: error: %s\n", err);
             return EXIT_RUNTIME;
         }
-        snprintf(path, 1024, "%s", test ? p.test_images : p.train_images);
+        if (copy_path(path, test ? p.test_images : p.train_images)) return EXIT_RUNTIME;
         bad = nn_dataset_load_max(ds, path, test ? p.test_labels : p.train_labels, d->classes,
                                   max_bytes, err, sizeof err);
     }
@@ -320,7 +331,7 @@ int cli_load_data_within(const struct nn_spec *s, const struct cli_budget *budge
                          struct nn_dataset *train, struct nn_dataset *val,
                          struct nn_dataset *test)
 {
-    char paths[2][1024];
+    char paths[2][NN_DATA_PATH_MAX];
     memset(val, 0, sizeof *val);
     int rc = load_set(s, 0, train, paths[0], budget, 0);
     if (rc) return rc;
@@ -381,7 +392,7 @@ int cli_load_test(const struct nn_spec *s, struct nn_dataset *test)
 int cli_load_test_within(const struct nn_spec *s, const struct cli_budget *budget,
                          struct nn_dataset *test)
 {
-    char path[1024];
+    char path[NN_DATA_PATH_MAX];
     int rc = load_set(s, 1, test, path, budget, 0);
     if (rc) return rc;
     nn_dataset_truncate(test, (size_t)s->data.test_samples);

@@ -10,7 +10,7 @@
 
 #include "nnrun/data.h"
 
-#define NN_PATH_MAX 1024   /* the size of the fields of struct nn_data_paths */
+#define NN_PATH_MAX NN_DATA_PATH_MAX   /* the size of the fields of struct nn_data_paths */
 
 static const char *const nn_fmnist_files[4] = {
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte",

@@ -591,6 +591,16 @@ static void parse_data(struct nn_diag *d, const struct nn_ynode *n, struct nn_sp
     const struct nn_ynode *shape = nn_ymap_get(n, "image_shape");
     if (shape) parse_image_shape(d, shape, v->image_shape);
     int n_paths = !!v->train_images + !!v->train_labels + !!v->test_images + !!v->test_labels;
+    static const char *const path_keys[] = {"train_images", "train_labels", "test_images",
+                                            "test_labels", "train", "test"};
+    for (int i = 0; i < NCHOICES(path_keys); i++) {   /* refused, never cut */
+        const struct nn_ynode *k = nn_ymap_get(n, path_keys[i]);
+        const size_t len = k && k->kind == NN_Y_SCALAR && k->str ? strlen(k->str) : 0;
+        if (len >= NN_DATA_PATH_MAX || len >= PATH_MAX)
+            nn_diag_error(d, k->mark, "data: '%s' is a path of %zu bytes; a data path may have "
+                          "at most %d", path_keys[i], len,
+                          (NN_DATA_PATH_MAX < PATH_MAX ? NN_DATA_PATH_MAX : PATH_MAX) - 1);
+    }
     struct nn_mark m = n ? n->mark : (struct nn_mark){0, 0, 0};
     const struct nn_ynode *fmt = nn_ymap_get(n, "format");
     v->format_mark = fmt ? fmt->mark : m;
