@@ -603,7 +603,12 @@ static int load_all(const struct collect_opts *o, struct run_record **out, int *
     struct collect_paths ps = {0};
     for (int i = 0; i < o->n_dirs; i++) {
         char top[PATH_MAX];
-        snprintf(top, sizeof top, "%s", o->dirs[i]);
+        if ((size_t)snprintf(top, sizeof top, "%s", o->dirs[i]) >= sizeof top) {
+            fprintf(stderr, "nnrun: error: %.200s...: the path is %zu bytes long; the system "
+                    "allows %d\n", o->dirs[i], strlen(o->dirs[i]), PATH_MAX - 1);
+            collect_paths_free(&ps);
+            return -1;
+        }
         for (size_t l = strlen(top); l > 1 && top[l - 1] == '/'; l--) top[l - 1] = '\0';
         struct stat st;
         if (stat(top, &st) || !S_ISDIR(st.st_mode)) {

@@ -955,7 +955,11 @@ int cmd_report(int argc, char **argv, int first)
     for (int i = 0; i < c.n_pos && !status; i++) status = find_runs(&rs, c.pos[i]);
 
     char out[PATH_MAX + 16];
-    if (c.output) {
+    if (!status && c.output && strlen(c.output) >= PATH_MAX) {   /* refused, never cut */
+        fprintf(stderr, "nnrun: error: -o: the path is %zu bytes long; the system allows %d\n",
+                strlen(c.output), PATH_MAX - 1);
+        status = EXIT_USAGE;
+    } else if (c.output) {
         snprintf(out, sizeof out, "%s", c.output);
     } else if (c.n_pos == 1 && !status && !collect_is_record(c.pos[0])) {
         snprintf(out, sizeof out, "%s/report.html", c.pos[0]);   /* a sweep */
