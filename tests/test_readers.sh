@@ -266,4 +266,20 @@ run 2 "error: data: 'test' is a path of 1038 bytes" csv.yaml --no-record \
     --set "data.test=$long"
 run 0 "test accuracy" idx.yaml --no-record --set "data.train_labels=${long%.DOES-NOT-EXIST}"
 
+# ---- checks against the data and the memory plan name the --set that caused them
+run 2 "--set train.batch_size=100000: error: batch_size 100000 is larger than the 200 training samples" \
+    idx.yaml --no-record --set train.batch_size=100000
+run 2 "--set data.train_samples=3: error: batch_size 20 is larger than the 3 training samples" \
+    idx.yaml --no-record --set data.train_samples=3
+run 2 "--set data.validation_split=0.001: error: validation_split 0.001 of 200 training samples" \
+    idx.yaml --no-record --set data.validation_split=0.001
+run 2 "--set model.input=[5,6,1]: error: model input [5, 6, 1] does not match the images" \
+    idx.yaml --no-record --set model.input=[5,6,1]
+run 2 "--set model.layers.1.dense.units=100000: error: the model needs" idx.yaml --no-record \
+    --set model.layers.1.dense.units=100000 --max-memory 10M
+# without an override: the file's position (or the file) as before
+sed 's/batch_size: 20/batch_size: 300/' idx.yaml > bs.yaml
+run 2 "bs.yaml:7:71: error: batch_size 300 is larger than the 200 training samples" bs.yaml --no-record
+run 2 "idx.yaml: error: the model needs" idx.yaml --no-record --max-memory 1K
+
 exit $fail

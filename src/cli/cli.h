@@ -54,6 +54,17 @@ void cli_usage(FILE *f);
 int cli_load_model(const struct cli *c, const char *spec_path, struct nn_spec **spec,
                    struct nn_graph *g);
 
+/* Diagnostics for checks made after the spec was loaded (against the data,
+ * the memory plan): d names the spec file and knows the --set texts of the
+ * last cli_load_model, so a mark of an overridden value names the override. */
+void cli_diag_init(struct nn_diag *d, const struct nn_spec *s);
+
+/* The mark to blame for a check of the value at own that also depends on
+ * keys (full paths such as "data.train_samples"; one ending in '.' stands
+ * for every key under it): own when --set gave it, else the last --set of
+ * one of keys, else own. */
+struct nn_mark cli_blame(struct nn_mark own, const char *const *keys, int n_keys);
+
 /* Loads the data the spec names: train (minus the validation split), the
  * validation split (val->n == 0 without one) and test; checks them against
  * the spec.  With data.standardize, all three get the per-channel scaling of

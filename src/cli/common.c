@@ -211,9 +211,40 @@ int cli_parse(int argc, char **argv, int first, unsigned allowed, struct cli *c)
     return 0;
 }
 
+/* The --set texts of the spec cli_load_model loaded (a process loads one):
+ * the checks made later, against the data, name them as validation does. */
+static const char *const *loaded_sets;
+static int loaded_n_sets;
+
+void cli_diag_init(struct nn_diag *d, const struct nn_spec *s)
+{
+    nn_diag_init(d, s->path);
+    d->overrides = loaded_sets;
+    d->n_overrides = loaded_n_sets;
+}
+
+struct nn_mark cli_blame(struct nn_mark own, const char *const *keys, int n_keys)
+{
+    if (own.override > 0) return own;
+    for (int i = loaded_n_sets - 1; i >= 0; i--) {
+        const char *set = loaded_sets[i];
+        const size_t l = strcspn(set, "=");
+        for (int k = 0; k < n_keys; k++) {
+            const size_t kl = strlen(keys[k]);
+            const int prefix = kl && keys[k][kl - 1] == '.';
+            if (prefix ? l >= kl && !strncmp(set, keys[k], kl)
+                       : l == kl && !strncmp(set, keys[k], kl))
+                return (struct nn_mark){0, 0, i + 1};
+        }
+    }
+    return own;
+}
+
 int cli_load_model(const struct cli *c, const char *path, struct nn_spec **spec,
                    struct nn_graph *g)
 {
+    loaded_sets = c->sets;
+    loaded_n_sets = c->n_sets;
     struct nn_diag d;
     nn_diag_init(&d, path);
     d.overrides = c->sets;
@@ -312,11 +343,16 @@ static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds,
     return 0;
 }
 
+/* the keys that choose the data files and their shape */
+static const char *const data_keys[] = {"data.train_images", "data.test_images",
+                                        "data.train", "data.test", "data.image_shape",
+                                        "data.format", "data.dataset", "data"};
+
 static void check_input_shape(const struct nn_spec *s, const struct nn_dataset *ds,
                               const char *path, struct nn_diag *d)
 {
     if (ds->h != s->input[0] || ds->w != s->input[1] || ds->c != s->input[2])
-        nn_diag_error(d, s->input_mark, "model input [%d, %d, %d] does not match the images of "
+        nn_diag_error(d, cli_blame(s->input_mark, data_keys, 8), "model input [%d, %d, %d] does not match the images of "
                       "%s, which are [%d, %d, %d]", s->input[0], s->input[1], s->input[2],
                       path, ds->h, ds->w, ds->c);
 }
@@ -342,22 +378,30 @@ int cli_load_data_within(const struct nn_spec *s, const struct cli_budget *budge
     nn_dataset_truncate(train, (size_t)s->data.train_samples);
     nn_dataset_truncate(test, (size_t)s->data.test_samples);
     struct nn_diag d;
-    nn_diag_init(&d, s->path);
+    cli_diag_init(&d, s);
     check_input_shape(s, train, paths[0], &d);
     if (!d.n_errors && (test->h != train->h || test->w != train->w || test->c != train->c))
-        nn_diag_error(&d, s->input_mark, "test images %s are [%d, %d, %d], training images "
+        nn_diag_error(&d, cli_blame(s->input_mark, data_keys, 8), "test images %s are [%d, %d, %d], training images "
                       "[%d, %d, %d]", paths[1], test->h, test->w, test->c, train->h,
                       train->w, train->c);
     /* Keras' validation_split: the last fraction of the samples, before shuffling */
     size_t n_val = (size_t)((double)train->n * s->data.validation_split);
+    static const char *const split_keys[] = {"data.validation_split", "data.train_samples",
+                                             "data.train_images", "data.train", "data.dataset",
+                                             "data"};
+    struct nn_mark split_mark = cli_blame((struct nn_mark){0, 0, 0}, split_keys, 6);
+    if (!split_mark.override) split_mark = s->batch_mark;   /* the split keeps no mark */
     if (s->data.validation_split > 0 && (n_val == 0 || n_val >= train->n))
-        nn_diag_error(&d, s->batch_mark, "validation_split %g of %zu training samples leaves "
+        nn_diag_error(&d, split_mark, "validation_split %g of %zu training samples leaves "
                       "%zu for validation and %zu for training; both must be at least 1",
                       (double)s->data.validation_split, train->n, n_val, train->n - n_val);
     else if (n_val)
         nn_dataset_split(train, val, train->n - n_val);
+    static const char *const batch_keys[] = {"data.train_samples", "data.validation_split",
+                                             "data.train_images", "data.train", "data.dataset",
+                                             "data"};
     if ((size_t)s->train.batch_size > train->n)
-        nn_diag_error(&d, s->batch_mark, "batch_size %d is larger than the %zu training "
+        nn_diag_error(&d, cli_blame(s->batch_mark, batch_keys, 6), "batch_size %d is larger than the %zu training "
                       "samples", s->train.batch_size, train->n);
     int bad = d.n_errors;
     nn_diag_print(&d, stderr);
@@ -397,7 +441,7 @@ int cli_load_test_within(const struct nn_spec *s, const struct cli_budget *budge
     if (rc) return rc;
     nn_dataset_truncate(test, (size_t)s->data.test_samples);
     struct nn_diag d;
-    nn_diag_init(&d, s->path);
+    cli_diag_init(&d, s);
     check_input_shape(s, test, path, &d);
     int bad = d.n_errors;
     nn_diag_print(&d, stderr);

@@ -280,12 +280,20 @@ int cmd_train(int argc, char **argv, int first)
         char need[32], lim[32];
         fmt_bytes(need, sizeof need, plan == SIZE_MAX ? 1.8e19 : (double)plan);
         fmt_bytes(lim, sizeof lim, limit);
-        fprintf(stderr, "%s: error: the model needs %s%s of memory (parameters, gradients, "
-                "optimizer state and activations for batch_size %d on %d threads); the limit "
-                "is %s (%s)\n", s->path, plan == SIZE_MAX ? "more than " : "", need,
-                s->train.batch_size, threads, lim,
-                c.max_memory ? "--max-memory" : "80% of this machine's memory; raise it with "
-                "--max-memory");
+        /* an override of the batch size or the model is named, as validation would */
+        static const char *const plan_keys[] = {"model.", "model", "train.optimizer"};
+        struct nn_diag d;
+        cli_diag_init(&d, s);
+        nn_diag_error(&d, cli_blame(s->batch_mark, plan_keys, 3).override
+                      ? cli_blame(s->batch_mark, plan_keys, 3) : (struct nn_mark){0, 0, 0},
+                      "the model needs %s%s of memory (parameters, gradients, "
+                      "optimizer state and activations for batch_size %d on %d threads); the "
+                      "limit is %s (%s)", plan == SIZE_MAX ? "more than " : "", need,
+                      s->train.batch_size, threads, lim,
+                      c.max_memory ? "--max-memory" : "80% of this machine's memory; raise it "
+                      "with --max-memory");
+        nn_diag_print(&d, stderr);
+        nn_diag_free(&d);
         rc = EXIT_USAGE;
         goto out_model;
     }
