@@ -276,6 +276,7 @@ run 2 "--set data.validation_split=0.001: error: validation_split 0.001 of 200 t
 run 2 "--set model.input=[5,6,1]: error: model input [5, 6, 1] does not match the images" \
     idx.yaml --no-record --set model.input=[5,6,1]
 run 2 "--set model.layers.1.dense.units=100000: error: the model needs" idx.yaml --no-record \
+    --set "model.layers=[flatten, {dense: {units: 4}}, {dense: {units: 4, activation: softmax}}]" \
     --set model.layers.1.dense.units=100000 --max-memory 10M
 # without an override: the file's position (or the file) as before
 sed 's/batch_size: 20/batch_size: 300/' idx.yaml > bs.yaml
