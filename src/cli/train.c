@@ -143,19 +143,40 @@ static void smoke_spec(struct nn_spec *s)
  * or base-N or a staging directory beside it, under base's nearest existing
  * ancestor): a directory is made there, a file written into it, and both
  * removed.  0, or EXIT_RUNTIME with the message printed. */
-static int smoke_probe(const char *base)
+/* anc = base's nearest ancestor that exists (its parent, then the parent's
+ * parent, ...; "." for a relative name with none) */
+static void nearest_ancestor(const char *base, char anc[PATH_MAX])
 {
-    char anc[PATH_MAX], probe[PATH_MAX + 32], file[PATH_MAX + 64], err[PATH_MAX + 256];
-    snprintf(anc, sizeof anc, "%s", base);
     struct stat st;
-    for (;;) {   /* the parent, then its parent, ... until one exists */
+    snprintf(anc, PATH_MAX, "%s", base);
+    for (;;) {
         char *slash = strrchr(anc, '/');
         while (slash && slash > anc && slash[-1] == '/') slash--;
-        if (!slash) snprintf(anc, sizeof anc, ".");
+        if (!slash) snprintf(anc, PATH_MAX, ".");
         else if (slash == anc) anc[1] = '\0';
         else *slash = '\0';
         if (!stat(anc, &st) || errno != ENOENT || !strcmp(anc, ".") || !strcmp(anc, "/")) break;
     }
+}
+
+/* With --force the full run takes the lock of the record it replaces: one
+ * that another nnrun process is writing fails it, so it fails the smoke
+ * test too (the lock is taken and released at once). */
+static int smoke_probe(const char *base, int force)
+{
+    char anc[PATH_MAX], probe[PATH_MAX + 32], file[PATH_MAX + 64], err[PATH_MAX + 256];
+    struct stat st;
+    if (force && !lstat(base, &st) && S_ISDIR(st.st_mode)) {
+        const int fd = nn_dir_lock(base);
+        if (fd < 0) {
+            fprintf(stderr, "nnrun: error: %s: %s\n", base, errno == EBUSY ? "in use by another "
+                    "nnrun process; --force does not replace a record being written" :
+                    strerror(errno));
+            return EXIT_RUNTIME;
+        }
+        close(fd);
+    }
+    nearest_ancestor(base, anc);
     if (stat(anc, &st) || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "nnrun: error: --out %s: %s %s, so the run record cannot be made\n", base,
                 anc, stat(anc, &st) ? strerror(errno) : "is not a directory");
@@ -315,12 +336,28 @@ int cmd_train(int argc, char **argv, int first)
     else cli_default_dir(base, sizeof base, "", s->name);
     if (c.smoke) {
         /* the record goes to a temporary directory, removed at the end */
-        if (!c.no_record && (rc = smoke_probe(base))) goto out;
+        if (!c.no_record && (rc = smoke_probe(base, c.force))) goto out;
+        /* in $TMPDIR, else /tmp, else beside where the record would go (the
+         * full run needs none of them: a missing $TMPDIR does not fail it) */
         const char *tmp = getenv("TMPDIR");
-        snprintf(smoke_dir, sizeof smoke_dir, "%s/nnrun-smoke-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(smoke_dir)) {
-            fprintf(stderr, "nnrun: error: %s: cannot create a temporary directory: %s\n",
-                    smoke_dir, strerror(errno));
+        char places[3][PATH_MAX], why[3][PATH_MAX + 128];
+        int n_places = 0, made = 0;
+        if (tmp && *tmp && strlen(tmp) < PATH_MAX) snprintf(places[n_places++], PATH_MAX, "%s", tmp);
+        snprintf(places[n_places++], PATH_MAX, "/tmp");
+        nearest_ancestor(base, places[n_places++]);
+        for (int i = 0; i < n_places && !made; i++) {
+            if ((size_t)snprintf(smoke_dir, sizeof smoke_dir, "%s/%snnrun-smoke-XXXXXX",
+                                 places[i], i == n_places - 1 ? "." : "") >= sizeof smoke_dir)
+                snprintf(why[i], sizeof why[i], "%.200s...: path too long", places[i]);
+            else if (!mkdtemp(smoke_dir))
+                snprintf(why[i], sizeof why[i], "%.*s: %s", PATH_MAX, places[i], strerror(errno));
+            else
+                made = 1;
+        }
+        if (!made) {
+            fprintf(stderr, "nnrun: error: --smoke: cannot create a temporary directory in");
+            for (int i = 0; i < n_places; i++) fprintf(stderr, "%s %s", i ? "," : "", why[i]);
+            fprintf(stderr, "\n");
             smoke_dir[0] = '\0';
             rc = EXIT_RUNTIME;
             goto out;
