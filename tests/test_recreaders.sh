@@ -167,6 +167,13 @@ c=$("$nnrun" eval "$spec" "${tiny[@]}" --weights r1/model.nnw --json 2>&1)
 d=$("$nnrun" eval r1 --set data.test_samples=100 --json 2>&1)
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" = "$c" ] && ok || bad "eval with a harmless --set or the training overrides: '$a' / '$b' / '$c'"
 printf '%s\n' "$d" | grep -q '"samples": 100,' && ok || bad "eval --set data.test_samples=100: $d"
+# the training overrides, then a free one: accepted (the weights are the spec's
+# with the first overrides); then one that changes the model: refused
+e=$("$nnrun" eval "$spec" "${tiny[@]}" --set data.test_samples=100 --weights r1/model.nnw --json 2>&1)
+printf '%s\n' "$e" | grep -q '"samples": 100,' && ok || bad "eval SPEC the training overrides + test_samples=100: $e"
+expect "eval SPEC --weights, the training overrides, then one changing the model" 1 \
+    "--set model.layers.3.dense.activation=sigmoid: changes the model that r1/model.nnw was trained as .*with the first 3 overrides" \
+    "$nnrun" eval "$spec" "${tiny[@]}" --set model.layers.3.dense.activation=sigmoid --weights r1/model.nnw
 
 # ---- the checkpoint: --resume ---------------------------------------------
 for k in "${kinds[@]}" missing empty; do

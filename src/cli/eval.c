@@ -53,10 +53,12 @@ static char *model_of(const struct nn_spec *s)
 
 /* Whether the weights file (written for the spec hash `hash`) belongs to
  * the resolved spec s (spec_path with c's overrides).  It does when the
- * hashes agree; with --set, also when the file was written for spec_path as
- * it stands and no override changes the model (a test set, test_samples,
- * batch_size, the loss are free; units, layers, input shape, divide_by and
- * standardize are not).  0, or -1 with the message printed. */
+ * hashes agree; with --set, also when the file was written for spec_path
+ * with the first k of the overrides (the longest such k is taken: the
+ * overrides it was trained with, then free ones) and none of the others
+ * changes the model (a test set, test_samples, batch_size, the loss are
+ * free; units, layers, input shape, divide_by and standardize are not).
+ * 0, or -1 with the message printed. */
 static int weights_belong(const struct cli *c, const char *spec_path, const struct nn_spec *s,
                           const char *weights, uint64_t hash)
 {
@@ -70,36 +72,51 @@ static int weights_belong(const struct cli *c, const char *spec_path, const stru
                 (unsigned long long)mine);
         return -1;
     }
-    struct nn_spec *base = load_quiet(spec_path, c->sets, 0);
-    const uint64_t base_hash = base ? nn_spec_hash(base) : 0;
-    int rc = -1;
-    if (!base || base_hash != hash) {
-        fprintf(stderr, "nnrun: error: %s: was written for a spec with hash %016llx; %s has "
-                "hash %016llx with the --set overrides, %016llx without: the weights belong "
-                "to another spec (give the run directory they came from, or the spec with "
-                "the overrides they were trained with)\n", weights, (unsigned long long)hash,
-                spec_path, (unsigned long long)mine, (unsigned long long)base_hash);
-    } else {
-        /* the file is spec_path's: each override in turn must leave its model */
-        char *want = model_of(base), *now = NULL;
-        int k = 0;
-        for (; k < c->n_sets; k++) {
-            struct nn_spec *t = load_quiet(spec_path, c->sets, k + 1);
-            now = t ? model_of(t) : NULL;
-            nn_spec_free(t);
-            const int same = now && !strcmp(now, want);
-            free(now);
-            if (!same) break;
+    struct nn_spec *base = NULL;
+    uint64_t base_hash = 0;
+    int k = c->n_sets - 1;   /* all n_sets were tried: hash != mine */
+    for (; k >= 0; k--) {
+        struct nn_spec *t = load_quiet(spec_path, c->sets, k);
+        const uint64_t h = t ? nn_spec_hash(t) : 0;
+        if (!k) base_hash = h;
+        if (t && h == hash) {
+            base = t;
+            break;
         }
-        if (k == c->n_sets) {
-            rc = 0;
-        } else {
-            fprintf(stderr, "nnrun: error: --set %s: changes the model that %s was trained "
-                    "as (%s: its input, layers or input scaling); weights never load into "
-                    "another model\n", c->sets[k], weights, spec_path);
-        }
-        free(want);
+        nn_spec_free(t);
     }
+    if (!base) {
+        fprintf(stderr, "nnrun: error: %s: was written for a spec with hash %016llx; %s has "
+                "hash %016llx with the --set overrides, %016llx without, and none of the "
+                "first overrides alone gives it: the weights belong to another spec (give the "
+                "run directory they came from, or the spec with the overrides they were "
+                "trained with first)\n", weights, (unsigned long long)hash, spec_path,
+                (unsigned long long)mine, (unsigned long long)base_hash);
+        return -1;
+    }
+    /* the file is spec_path's with the first k overrides: each later one in
+     * turn must leave its model */
+    int rc = -1;
+    char *want = model_of(base), *now = NULL;
+    int j = k;
+    for (; j < c->n_sets; j++) {
+        struct nn_spec *t = load_quiet(spec_path, c->sets, j + 1);
+        now = t ? model_of(t) : NULL;
+        nn_spec_free(t);
+        const int same = now && !strcmp(now, want);
+        free(now);
+        if (!same) break;
+    }
+    if (j == c->n_sets) {
+        rc = 0;
+    } else {
+        char with[64] = "";
+        if (k) snprintf(with, sizeof with, " with the first %d override%s", k, k > 1 ? "s" : "");
+        fprintf(stderr, "nnrun: error: --set %s: changes the model that %s was trained "
+                "as (%s%s: its input, layers or input scaling); weights never load into "
+                "another model\n", c->sets[j], weights, spec_path, with);
+    }
+    free(want);
     nn_spec_free(base);
     return rc;
 }
