@@ -414,7 +414,8 @@ int cmd_train(int argc, char **argv, int first)
         if (bar) fprintf(stderr, "\r\033[K");
         fprintf(stderr, "nnrun: error: %s\n", err);
         if (c.smoke)
-            fprintf(stderr, "nnrun: the smoke test failed (its temporary record %s was removed)\n", smoke_dir);
+            fprintf(stderr, "nnrun: the smoke test failed (its temporary record %s was "
+                    "removed)\n", smoke_dir);
         else if (final_dir && !r.placed)
             fprintf(stderr, "nnrun: the old record in %s is unchanged\n", final_dir);
         else if (run_dir && r.ckpt_epoch >= 0 && !r.ckpt_batch)
