@@ -246,6 +246,11 @@ for k in "${kinds[@]}" empty; do
         [ "$n" = 1 ] || bad "$cmd, results.json $k: $n lines name results.json, expected 1"
     done
 done
+# under a directory of runs: the damaged one is left out, and said why, once
+rm -rf many; mkdir many; cp -r r1 many/a; cp -r r1 many/b; rm many/b/results.json; mkdir many/b/results.json
+expect "report, a run of many whose results.json is a directory" 0 \
+    "^nnrun: note: many/b/results.json: is a directory, not a regular file; left out$" \
+    "$nnrun" report many -o many.html
 fresh j
 truncate -s 20M j/results.json
 expect "report, a 20 MB results.json" 1 "j/results.json: .*is 20971520 bytes, more than the" "$nnrun" report j -o j.html

@@ -334,7 +334,10 @@ static int scan_dir(struct runs *rs, const char *dir)
     for (int i = 0; i < left.n; i++) {
         const char *base = strrchr(left.p[i], '/');
         base = base ? base + 1 : left.p[i];
-        if (strcmp(base, "specs") && strcmp(base, "runs"))
+        char why[256];
+        if (collect_results_bad(left.p[i], why, sizeof why))
+            fprintf(stderr, "nnrun: note: %s/results.json: %s; left out\n", left.p[i], why);
+        else if (strcmp(base, "specs") && strcmp(base, "runs"))
             fprintf(stderr, "nnrun: note: %s: no results.json, left out\n", left.p[i]);
     }
     collect_paths_free(&left);
