@@ -63,6 +63,8 @@ if [ -n "$(ls -A "$tmp/empty")" ]; then echo "FAIL: bad specs wrote files:"; ls 
 rmdir "$tmp/empty" 2>/dev/null
 if [ $bad_fail = 0 ]; then echo "ok: $n_bad malformed specs: exit 2, file:line:column, nothing written"; else fail=1; fi
 
+# a --resume path too long for the record's files is refused, not cut
+expect 2 "--resume: the path is 4200 bytes long" -- "$src/models/dense.yaml" --resume "$(printf 'a/%.0s' $(seq 2100))"
 # a data file that is not there: runtime failure (1), naming the file
 cat > "$tmp/paths.yaml" <<YAML
 data: {train_images: $tmp/no-images.gz, train_labels: $tmp/l.gz, test_images: $tmp/t.gz, test_labels: $tmp/tl.gz}

@@ -281,6 +281,12 @@ int cmd_train(int argc, char **argv, int first)
                 "it does not take --out, --no-record or --smoke\n");
         return EXIT_USAGE;
     }
+    if (c.resume && strlen(c.resume) + 64 >= PATH_MAX) {   /* refused, never cut */
+        fprintf(stderr, "nnrun: error: --resume: the path is %zu bytes long; with the files of "
+                "the record it must stay under %d bytes (PATH_MAX)\n", strlen(c.resume),
+                PATH_MAX - 64);
+        return EXIT_USAGE;
+    }
     /* a path that cannot be a record is refused before anything is read */
     int rc = c.out ? cli_check_out("--out", c.out, 64, c.force, CLI_DIR_RUN) : 0;
     if (rc) return rc;
