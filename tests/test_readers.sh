@@ -278,6 +278,8 @@ run 2 "--set model.input=[5,6,1]: error: model input [5, 6, 1] does not match th
 run 2 "--set model.layers.1.dense.units=100000: error: the model needs" idx.yaml --no-record \
     --set "model.layers=[flatten, {dense: {units: 4}}, {dense: {units: 4, activation: softmax}}]" \
     --set model.layers.1.dense.units=100000 --max-memory 10M
+run 2 "--set train.batch_size=100000: error: the benchmark needs" bench idx.yaml \
+    --set train.batch_size=100000 --max-memory 1M
 # without an override: the file's position (or the file) as before
 sed 's/batch_size: 20/batch_size: 300/' idx.yaml > bs.yaml
 run 2 "bs.yaml:7:71: error: batch_size 300 is larger than the 200 training samples" bs.yaml --no-record

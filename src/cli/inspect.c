@@ -47,8 +47,16 @@ int cmd_bench(int argc, char **argv, int first)
                          : pages > 0 && size > 0 ? 0.8 * (double)pages * (double)size : 0;
     int r = nn_bench(&g, s, c.threads, 20, limit, stdout, err, sizeof err);
     if (r == -2) {
-        fprintf(stderr, "%s: error: %s (%s)\n", s->path, err, c.max_memory ? "--max-memory" :
-                "80% of this machine's memory; raise it with --max-memory");
+        /* an override of the batch size or the model is named, as in train */
+        static const char *const plan_keys[] = {"model.", "model", "train.optimizer"};
+        struct nn_diag d;
+        cli_diag_init(&d, s);
+        struct nn_mark m = cli_blame(s->batch_mark, plan_keys, 3);
+        nn_diag_error(&d, m.override ? m : (struct nn_mark){0, 0, 0}, "%s (%s)", err,
+                      c.max_memory ? "--max-memory" :
+                      "80% of this machine's memory; raise it with --max-memory");
+        nn_diag_print(&d, stderr);
+        nn_diag_free(&d);
         rc = EXIT_USAGE;
     } else if (r) {
         fprintf(stderr, "nnrun: error: %s\n", err);

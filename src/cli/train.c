@@ -311,9 +311,8 @@ int cmd_train(int argc, char **argv, int first)
         static const char *const plan_keys[] = {"model.", "model", "train.optimizer"};
         struct nn_diag d;
         cli_diag_init(&d, s);
-        nn_diag_error(&d, cli_blame(s->batch_mark, plan_keys, 3).override
-                      ? cli_blame(s->batch_mark, plan_keys, 3) : (struct nn_mark){0, 0, 0},
-                      "the model needs %s%s of memory (parameters, gradients, "
+        const struct nn_mark m = cli_blame(s->batch_mark, plan_keys, 3);
+        nn_diag_error(&d, m.override ? m : (struct nn_mark){0, 0, 0}, "the model needs %s%s of memory (parameters, gradients, "
                       "optimizer state and activations for batch_size %d on %d threads); the "
                       "limit is %s (%s)", plan == SIZE_MAX ? "more than " : "", need,
                       s->train.batch_size, threads, lim,
