@@ -69,6 +69,19 @@ same 0 "smoke test passed" s.yaml --out lk --force
 export TMPDIR=/nonexistent
 same 0 "smoke test passed" s.yaml --out tm
 same 0 "smoke test passed" s.yaml --no-record
+# and /tmp read-only too (in a mount namespace of its own, where one can be
+# made): the temporary record goes beside --out
+if unshare -m sh -c 'mount -t tmpfs -o ro tmpfs /tmp' 2>/dev/null; then
+    out=$(unshare -m sh -c 'mount -t tmpfs -o ro tmpfs /tmp && exec "$0" s.yaml --out deep/x --smoke' "$nnrun" 2>&1)
+    st=$?
+    if [ $st = 0 ] && printf '%s' "$out" | grep -qF "the record goes to ./.nnrun-smoke-"; then
+        ok "no \$TMPDIR, /tmp read-only: --smoke -> 0 beside --out"
+    else
+        bad "no \$TMPDIR, /tmp read-only: --smoke exited $st"; echo "$out"
+    fi
+else
+    echo "note: no mount namespace here; the read-only /tmp case is skipped"
+fi
 unset TMPDIR
 if ls -a | grep -q smoke; then bad "a smoke directory was left: $(ls -a)"; else ok "nothing left behind"; fi
 exit $fail
