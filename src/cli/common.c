@@ -316,7 +316,8 @@ static int load_set(const struct nn_spec *s, int test, struct nn_dataset *ds,
         if (!d->dataset) {
             if (copy_path(p.train_images, d->train_images) ||
                 copy_path(p.train_labels, d->train_labels) ||
-                copy_path(p.test_images, d->test_images) || copy_path(p.test_labels, d->test_labels))
+                copy_path(p.test_images, d->test_images) ||
+                copy_path(p.test_labels, d->test_labels))
                 return EXIT_RUNTIME;
         } else if (nn_fashion_mnist_find(&p, err, sizeof err)) {
             fprintf(stderr, "nnrun: error: %s\n", err);
@@ -352,7 +353,8 @@ static void check_input_shape(const struct nn_spec *s, const struct nn_dataset *
                               const char *path, struct nn_diag *d)
 {
     if (ds->h != s->input[0] || ds->w != s->input[1] || ds->c != s->input[2])
-        nn_diag_error(d, cli_blame(s->input_mark, data_keys, 8), "model input [%d, %d, %d] does not match the images of "
+        nn_diag_error(d, cli_blame(s->input_mark, data_keys, 8), "model input [%d, %d, %d] "
+                      "does not match the images of "
                       "%s, which are [%d, %d, %d]", s->input[0], s->input[1], s->input[2],
                       path, ds->h, ds->w, ds->c);
 }
@@ -381,7 +383,8 @@ int cli_load_data_within(const struct nn_spec *s, const struct cli_budget *budge
     cli_diag_init(&d, s);
     check_input_shape(s, train, paths[0], &d);
     if (!d.n_errors && (test->h != train->h || test->w != train->w || test->c != train->c))
-        nn_diag_error(&d, cli_blame(s->input_mark, data_keys, 8), "test images %s are [%d, %d, %d], training images "
+        nn_diag_error(&d, cli_blame(s->input_mark, data_keys, 8), "test images %s are "
+                      "[%d, %d, %d], training images "
                       "[%d, %d, %d]", paths[1], test->h, test->w, test->c, train->h,
                       train->w, train->c);
     /* Keras' validation_split: the last fraction of the samples, before shuffling */
@@ -401,7 +404,8 @@ int cli_load_data_within(const struct nn_spec *s, const struct cli_budget *budge
                                              "data.train_images", "data.train", "data.dataset",
                                              "data"};
     if ((size_t)s->train.batch_size > train->n)
-        nn_diag_error(&d, cli_blame(s->batch_mark, batch_keys, 6), "batch_size %d is larger than the %zu training "
+        nn_diag_error(&d, cli_blame(s->batch_mark, batch_keys, 6), "batch_size %d is larger "
+                      "than the %zu training "
                       "samples", s->train.batch_size, train->n);
     int bad = d.n_errors;
     nn_diag_print(&d, stderr);

@@ -139,10 +139,6 @@ static void smoke_spec(struct nn_spec *s)
     s->train.epochs = 1;
 }
 
-/* Whether the record directory base could be made (the full run makes it,
- * or base-N or a staging directory beside it, under base's nearest existing
- * ancestor): a directory is made there, a file written into it, and both
- * removed.  0, or EXIT_RUNTIME with the message printed. */
 /* anc = base's nearest ancestor that exists (its parent, then the parent's
  * parent, ...; "." for a relative name with none) */
 static void nearest_ancestor(const char *base, char anc[PATH_MAX])
@@ -159,9 +155,13 @@ static void nearest_ancestor(const char *base, char anc[PATH_MAX])
     }
 }
 
-/* With --force the full run takes the lock of the record it replaces: one
- * that another nnrun process is writing fails it, so it fails the smoke
- * test too (the lock is taken and released at once). */
+/* Whether the record directory base could be made (the full run makes it,
+ * or base-N or a staging directory beside it, under base's nearest existing
+ * ancestor): a directory is made there, a file written into it, and both
+ * removed.  With --force the full run takes the lock of the record it
+ * replaces, so one that another nnrun process is writing fails it: the lock
+ * is tried here too, and released at once.  0, or EXIT_RUNTIME with the
+ * message printed. */
 static int smoke_probe(const char *base, int force)
 {
     char anc[PATH_MAX], probe[PATH_MAX + 32], file[PATH_MAX + 64], err[PATH_MAX + 256];
@@ -312,10 +312,10 @@ int cmd_train(int argc, char **argv, int first)
         struct nn_diag d;
         cli_diag_init(&d, s);
         const struct nn_mark m = cli_blame(s->batch_mark, plan_keys, 3);
-        nn_diag_error(&d, m.override ? m : (struct nn_mark){0, 0, 0}, "the model needs %s%s of memory (parameters, gradients, "
-                      "optimizer state and activations for batch_size %d on %d threads); the "
-                      "limit is %s (%s)", plan == SIZE_MAX ? "more than " : "", need,
-                      s->train.batch_size, threads, lim,
+        nn_diag_error(&d, m.override ? m : (struct nn_mark){0, 0, 0}, "the model needs %s%s "
+                      "of memory (parameters, gradients, optimizer state and activations for "
+                      "batch_size %d on %d threads); the limit is %s (%s)",
+                      plan == SIZE_MAX ? "more than " : "", need, s->train.batch_size, threads, lim,
                       c.max_memory ? "--max-memory" : "80% of this machine's memory; raise it "
                       "with --max-memory");
         nn_diag_print(&d, stderr);
@@ -347,7 +347,8 @@ int cmd_train(int argc, char **argv, int first)
         const char *tmp = getenv("TMPDIR");
         char places[3][PATH_MAX], why[3][PATH_MAX + 128];
         int n_places = 0, made = 0;
-        if (tmp && *tmp && strlen(tmp) < PATH_MAX) snprintf(places[n_places++], PATH_MAX, "%s", tmp);
+        if (tmp && *tmp && strlen(tmp) < PATH_MAX)
+            snprintf(places[n_places++], PATH_MAX, "%s", tmp);
         snprintf(places[n_places++], PATH_MAX, "/tmp");
         nearest_ancestor(base, places[n_places++]);
         for (int i = 0; i < n_places && !made; i++) {
