@@ -248,6 +248,21 @@ int cmd_train(int argc, char **argv, int first)
         else if (!access(spec_buf, F_OK)) {
             fprintf(stderr, "nnrun: error: %s: %s\n", spec_buf, why);
             return EXIT_USAGE;
+        } else if (errno == ENOENT) {
+            /* a run stopped before its spec.yaml was in place: its leftovers
+             * go (under the lock, so never a live run's), and it says so */
+            struct stat st;
+            const int lock = nn_dir_lock(c.resume), lock_errno = errno;
+            if (lock >= 0) nn_remove_stale_tmp(c.resume);
+            if (lock >= 0 || !stat(c.resume, &st)) {
+                fprintf(stderr, "nnrun: error: --resume %s: %s\n", c.resume, lock >= 0 ?
+                        "the record holds no spec.yaml: the run was stopped before it got "
+                        "started, so there is nothing to resume (start it again with nnrun "
+                        "SPEC --out DIR)" : lock_errno == EBUSY ? "in use by another nnrun "
+                        "process (a run or resume of it is going on)" : strerror(lock_errno));
+                if (lock >= 0) close(lock);
+                return EXIT_USAGE;
+            }
         }
     }
     if (!spec_path) {
@@ -262,6 +277,7 @@ int cmd_train(int argc, char **argv, int first)
     }
     /* a path that cannot be a record is refused before anything is read */
     int rc = c.out ? cli_check_out("--out", c.out, 64, c.force, CLI_DIR_RUN) : 0;
+    if (!rc) rc = cli_check_inside("--out", c.out, spec_path, c.force);
     if (rc) return rc;
     struct nn_spec *s;
     struct nn_graph g;
