@@ -503,15 +503,20 @@ static int tmp_name(const char *name)
     return !*t;
 }
 
-/* Whether regular file path begins with the resolved-spec header. */
+/* Whether regular file path begins with the resolved-spec header (a
+ * sweep's trial spec: after its line "# trial N of M of the sweep ..."). */
 static int spec_header(const char *path)
 {
     const int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return 0;
-    char buf[sizeof SPEC_HEADER];
-    const ssize_t n = read(fd, buf, sizeof SPEC_HEADER - 1);
+    char buf[8192];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    return n == (ssize_t)sizeof SPEC_HEADER - 1 && !memcmp(buf, SPEC_HEADER, (size_t)n);
+    if (n < 0) return 0;
+    buf[n] = '\0';
+    const char *h = buf;
+    if (!strncmp(h, "# trial ", 8) && strchr(h, '\n')) h = strchr(h, '\n') + 1;
+    return !strncmp(h, SPEC_HEADER, sizeof SPEC_HEADER - 1);
 }
 
 /* 0 if directory path is a record of kind k (top: the one --force names);
