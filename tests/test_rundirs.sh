@@ -409,10 +409,10 @@ for o in . .. / ./ a/.. a/. ../.; do
     for f in "" --force; do
         n=$((n + 1))
         "$nnrun" "$src/models/mnist.yaml" --out "$o" $f > d$n.out 2>&1; st=$?   # no data here
-        # (a sweep makes its directory before any trial fails: not run with '/'
-        # here, so that a binary with the bug would not make /-2)
-        se=2; echo "a directory of its own" > e$n.out
-        [ "$o" = / ] || { "$nnrun" sweep ../../grid.yaml --out "$o" $f > e$n.out 2>&1; se=$?; }
+        # (with '/' the sweep file is missing, so that a binary with the bug
+        # would stop there and not make /-2: refused before it is read)
+        sf=../../grid.yaml; [ "$o" = / ] && sf=missing.yaml
+        "$nnrun" sweep $sf --out "$o" $f > e$n.out 2>&1; se=$?
         if [ $st != 2 ] || [ $se != 2 ] || ! grep -q "a directory of its own" d$n.out ||
             ! grep -q "a directory of its own" e$n.out; then
             okd=0; bad "--out '$o' $f: exits $st $se $(cat d$n.out e$n.out)"
