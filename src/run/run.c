@@ -321,6 +321,8 @@ static int checkpoint(struct paths *p, const struct nn_run_opts *o, struct nn_ru
  * unchanged). */
 static void name_final(char *err, size_t n_err, const char *staging, const char *final)
 {
+    if (strstr(err, " in its place: ") || strstr(err, ": cannot move it aside: "))
+        return;   /* the swap itself failed (nn_dir_replace): both names are meant */
     char in[2048], *prev = strstr(err, "; the previous ");
     if (prev) *prev = '\0';
     snprintf(in, sizeof in, "%s", err);
