@@ -431,9 +431,9 @@ wait_for "ls ks 2> /dev/null | grep -q '^spec\.yaml\.tmp\.'" || bad "no spec.yam
 kill -KILL $pid
 wait $pid 2> /dev/null
 "$nnrun" --resume ks > ks.out 2>&1; st=$?
-[ $st = 2 ] && grep -q "ks: the record holds no spec.yaml: the run was stopped before it got started" ks.out &&
+[ $st = 2 ] && grep -q "ks/spec.yaml: no such file: the record holds no spec: the run was stopped before it got started" ks.out &&
     [ -z "$(ls -A ks)" ] &&
-    ok "--resume of a run killed before its spec.yaml: exit 2, 'holds no spec.yaml', leftover removed" ||
+    ok "--resume of a run killed before its spec.yaml: exit 2, 'holds no spec', leftover removed" ||
     bad "--resume without spec: $st $(cat ks.out; ls -A ks)"
 cd .. || exit 1
 

@@ -249,20 +249,26 @@ int cmd_train(int argc, char **argv, int first)
             fprintf(stderr, "nnrun: error: %s: %s\n", spec_buf, why);
             return EXIT_USAGE;
         } else if (errno == ENOENT) {
-            /* a run stopped before its spec.yaml was in place: its leftovers
-             * go (under the lock, so never a live run's), and it says so */
-            struct stat st;
+            /* leftovers of a killed write go first (under the lock, so never
+             * a live run's); a record with no spec and no checkpoint is of a
+             * run stopped before it got started, and is called that */
+            char ck[PATH_MAX + 16];
+            snprintf(ck, sizeof ck, "%s/checkpoint.nnc", c.resume);
             const int lock = nn_dir_lock(c.resume), lock_errno = errno;
             if (lock >= 0) nn_remove_stale_tmp(c.resume);
-            if (lock >= 0 || !stat(c.resume, &st)) {
-                fprintf(stderr, "nnrun: error: --resume %s: %s\n", c.resume, lock >= 0 ?
-                        "the record holds no spec.yaml: the run was stopped before it got "
-                        "started, so there is nothing to resume (start it again with nnrun "
-                        "SPEC --out DIR)" : lock_errno == EBUSY ? "in use by another nnrun "
-                        "process (a run or resume of it is going on)" : strerror(lock_errno));
-                if (lock >= 0) close(lock);
+            if (lock < 0 && lock_errno == EBUSY) {
+                fprintf(stderr, "nnrun: error: %s: in use by another nnrun process (a run or "
+                        "resume of it is going on)\n", c.resume);
+                return EXIT_RUNTIME;
+            }
+            if (lock >= 0 && access(ck, F_OK)) {
+                fprintf(stderr, "nnrun: error: %s: no such file: the record holds no spec: the "
+                        "run was stopped before it got started, so there is nothing to resume "
+                        "(start it again with nnrun SPEC --out %s)\n", spec_buf, c.resume);
+                close(lock);
                 return EXIT_USAGE;
             }
+            if (lock >= 0) close(lock);
         }
     }
     if (!spec_path) {
