@@ -9,6 +9,7 @@
 #
 # Test hooks (environment, see src/util/file.c): NNRUN_TEST_CLAIM_DELAY_MS
 # sleeps between choosing a directory name and claiming it;
+# NNRUN_TEST_LOCK_DELAY_MS between a claim's mkdir and its flock;
 # NNRUN_TEST_WRITE_DELAY_MS sleeps inside each atomic write, after the data
 # is on disk under NAME.tmp.PID and before the rename.
 set -u
@@ -251,6 +252,8 @@ rm -rf old && cp -a old.copy old
     > full2.out 2>&1
 st=$?
 [ $st = 1 ] && diff -r old old.copy > /dev/null && grep -q "old record in old is unchanged" full2.out &&
+    grep -Eq "old/(spec.yaml|checkpoint.nnc): not written" full2.out && ! grep -q "\.new\." full2.out &&
+    ! grep -q "the previous" full2.out &&
     ok "a full disk under --force: the old record unchanged" || bad "full disk --force: $st $(cat full2.out)"
 
 # ---- 5. --out that cannot be a directory name: refused, nothing made ----------------
@@ -336,6 +339,102 @@ for t in $made link; do
         bad "write over $t ($kind): exits $s1 $s2, now $(stat -c %F "$t"): $(cat rep.out col.out)"
     fi
 done
+cd .. || exit 1
+
+
+# ---- 7. claims and --force, the holes a reviewer found -------------------------------
+mkdir claims && cd claims || exit 1
+# (1) the window between a claim's mkdir and its lock, widened: a --force run
+# in it finds nothing to replace (the claim is not visible yet), so the two
+# runs get two records and neither writes into the other's
+NNRUN_TEST_LOCK_DELAY_MS=2500 "$nnrun" "$spec" "${tiny[@]}" --set train.epochs=2 --seed 1 \
+    --out lr > lra.out 2>&1 & pid=$!
+sleep 1
+"$nnrun" "$spec" "${tiny[@]}" --seed 2 --out lr --force > lrb.out 2>&1; s2=$?
+wait $pid; s1=$?
+d1=$(sed -n 's/^run record: //p' lra.out); d2=$(sed -n 's/^run record: //p' lrb.out)
+[ $s1 = 0 ] && [ $s2 = 0 ] && [ "$d2" = lr ] && [ "$d1" = lr-2 ] && whole lr 2 && whole lr-2 1 2 &&
+    [ -z "$(ls -a | grep '^\.lr\.')" ] &&
+    ok "a --force run inside another's claim window: two records (lr, lr-2), each whole" ||
+    bad "claim window: exits $s1 $s2 dirs '$d1' '$d2' $(cat lra.out lrb.out; ls -a)"
+
+# (2) --force replaces a real record only
+mkdir exp && cp "$spec" exp/spec.yaml && echo '# mine' >> exp/spec.yaml && cp exp/spec.yaml mine.copy
+"$nnrun" exp/spec.yaml "${tiny[@]}" --out exp --force > f1.out 2>&1; s1=$?
+cp -a ../old.copy rec
+"$nnrun" rec/spec.yaml "${tiny[@]}" --out rec --force > f2.out 2>&1; s2=$?
+[ $s1 = 2 ] && cmp -s exp/spec.yaml mine.copy && [ "$(ls exp)" = spec.yaml ] &&
+    grep -q "exp/spec.yaml was not written by nnrun" f1.out &&
+    [ $s2 = 2 ] && diff -r rec ../old.copy > /dev/null && grep -q "rec/spec.yaml lies inside --out rec" f2.out &&
+    ok "--force refuses a user's own spec.yaml and a SPEC inside the directory (exit 2, untouched)" ||
+    bad "--force over a spec: $s1 $s2 $(cat f1.out f2.out; ls exp rec)"
+mkdir lnk && cp ../old.copy/* lnk/ && rm lnk/model.nnw && ln -s ../mine.copy lnk/model.nnw
+mkdir part && cp ../old.copy/spec.yaml ../old.copy/metrics.csv part/
+"$nnrun" "$spec" "${tiny[@]}" --out lnk --force > f3.out 2>&1; s3=$?
+"$nnrun" "$spec" "${tiny[@]}" --out part --force > f4.out 2>&1; s4=$?
+[ $s3 = 2 ] && [ -L lnk/model.nnw ] && grep -q "lnk/model.nnw is a symbolic link" f3.out &&
+    [ $s4 = 2 ] && [ "$(ls part | tr '\n' ' ')" = "metrics.csv spec.yaml " ] &&
+    grep -q "no complete run record" f4.out &&
+    ok "--force refuses a record with a symbolic link in it, or one with no checkpoint or results" ||
+    bad "--force link/partial: $s3 $s4 $(cat f3.out f4.out)"
+cp -a ../sw sw && mkdir -p sw/runs/precious && echo x > sw/runs/precious/notes
+"$nnrun" sweep ../grid.yaml --out sw --force --threads 1 > f5.out 2>&1; s5=$?
+kept=$(cat sw/runs/precious/notes)
+rm -r sw/runs/precious && mkdir sw/specs/mine && echo x > sw/specs/mine/notes
+"$nnrun" sweep ../grid.yaml --out sw --force --threads 1 > f6.out 2>&1; s6=$?
+[ $s5 = 2 ] && [ "$kept" = x ] && grep -q "sw/runs/precious holds 'notes'" f5.out && [ $s6 = 2 ] &&
+    [ "$(cat sw/specs/mine/notes)" = x ] && grep -q "sw/specs holds 'mine'" f6.out &&
+    whole sw/runs/g-001 2 &&
+    ok "sweep --force checks runs/* and specs/* recursively: a stranger's files refused (exit 2, kept)" ||
+    bad "sweep --force with strangers: $s5 $s6 $(cat f5.out f6.out; ls -R sw)"
+rm -r sw/specs/mine
+
+# (3) sweep --force while a trial's record is locked (as a --resume of it holds it)
+python3 -c 'import fcntl,os,sys,time
+fd=os.open(sys.argv[1],os.O_RDONLY); fcntl.flock(fd,fcntl.LOCK_EX)
+open(sys.argv[2],"w").close(); time.sleep(4)' sw/runs/g-001 held & pid=$!
+for i in $(seq 50); do [ -e held ] && break; sleep 0.1; done
+cp -a sw sw.copy
+"$nnrun" sweep ../grid.yaml --out sw --force --threads 1 > f7.out 2>&1; s7=$?
+wait $pid
+[ $s7 = 1 ] && grep -q "sw/runs/g-001: in use by another nnrun process" f7.out &&
+    diff -r sw sw.copy > /dev/null && [ -z "$(ls -a | grep '^\.sw\.')" ] &&
+    ok "sweep --force refuses while one of its trials is locked (exit 1, nothing touched)" ||
+    bad "sweep --force, trial locked: $s7 $(cat f7.out)"
+
+# (11) '.', '..', '/' and names ending in them are not record directories
+mkdir dots && cd dots || exit 1
+n=0; okd=1
+for o in . .. / ./ a/.. a/. ../.; do
+    for f in "" --force; do
+        n=$((n + 1))
+        "$nnrun" "$src/models/mnist.yaml" --out "$o" $f > d$n.out 2>&1; st=$?   # no data here
+        # (with '/' the sweep file is missing, so that a binary with the bug
+        # would stop there and not make /-2: refused before it is read)
+        sf=../../grid.yaml; [ "$o" = / ] && sf=missing.yaml
+        "$nnrun" sweep $sf --out "$o" $f > e$n.out 2>&1; se=$?
+        if [ $st != 2 ] || [ $se != 2 ] || ! grep -q "a directory of its own" d$n.out ||
+            ! grep -q "a directory of its own" e$n.out; then
+            okd=0; bad "--out '$o' $f: exits $st $se $(cat d$n.out e$n.out)"
+        fi
+    done
+done
+[ $okd = 1 ] && [ "$(ls -A | grep -v '\.out$')" = "" ] && [ ! -e ../..-2 ] &&
+    [ ! -e /-2 ] && ok "--out . .. / a/.. a/. (with and without --force): exit 2 before the data, nothing made" ||
+    bad "--out dots: $(ls -A . ..)"
+cd .. || exit 1
+
+# (resume) a run killed before its spec.yaml was in place: --resume says so
+# and removes the leftover
+NNRUN_TEST_WRITE_DELAY_MS=3000 "$nnrun" "$spec" "${tiny[@]}" --out ks --quiet > /dev/null 2>&1 & pid=$!
+wait_for "ls ks 2> /dev/null | grep -q '^spec\.yaml\.tmp\.'" || bad "no spec.yaml.tmp seen"
+kill -KILL $pid
+wait $pid 2> /dev/null
+"$nnrun" --resume ks > ks.out 2>&1; st=$?
+[ $st = 2 ] && grep -q "ks/spec.yaml: no such file: the record holds no spec: the run was stopped before it got started" ks.out &&
+    [ -z "$(ls -A ks)" ] &&
+    ok "--resume of a run killed before its spec.yaml: exit 2, 'holds no spec', leftover removed" ||
+    bad "--resume without spec: $st $(cat ks.out; ls -A ks)"
 cd .. || exit 1
 
 exit $fail

@@ -92,10 +92,14 @@ int nn_mkdirs(const char *path, char *err, size_t n_err);
 
 /* ---- run directories ------------------------------------------------------
  * A directory belongs to the one process whose mkdir(2) created it. */
-/* Creates base's parents (mkdir -p), then base itself with one mkdir that
- * fails if it exists; if it does, base-2, base-3, ... up to base-9999.
- * out gets the name claimed.  0: base; 1: another name; -1 with err. */
-int nn_claim_dir(const char *base, char *out, size_t n_out, char *err, size_t n_err);
+/* Creates base's parents (mkdir -p), then base itself, made and locked
+ * (flock) under a hidden name .NAME.claim.PID and renamed to base with
+ * renameat2(RENAME_NOREPLACE), so that no other process ever sees it
+ * unlocked; if base exists, base-2, base-3, ... up to base-9999.  out gets
+ * the name claimed, *lock_fd the lock.  0: base; 1: another name; -1 with
+ * err. */
+int nn_claim_dir(const char *base, char *out, size_t n_out, int *lock_fd, char *err,
+                 size_t n_err);
 /* A fresh staging directory .NAME.new.PID beside path (NAME: path's last
  * component), for a record that is to replace path; stale ones (of
  * processes that are gone) are removed first.  0 or -1 with err. */

@@ -130,6 +130,7 @@ struct cli_dir {
     char final[PATH_MAX];   /* --force: the directory it is to replace; "" otherwise */
     int renamed;            /* dir is base-N, base existed */
     int lock_fd, old_lock_fd;   /* flocks on dir and on the old record */
+    int *sub_fd, n_sub;         /* a sweep's --force: flocks on the old trials */
 };
 /* Refuses (message printed, EXIT_USAGE) before anything is made: an empty
  * path, a name longer than NAME_MAX, a path that with `reserve` bytes of
@@ -138,6 +139,9 @@ struct cli_dir {
  * directory holding anything else).  0 when fine. */
 int cli_check_out(const char *opt, const char *path, size_t reserve, int force,
                   enum cli_dir_kind kind);
+/* With force: EXIT_USAGE (message printed) when file lies inside directory
+ * dir, which --force would replace; 0 otherwise. */
+int cli_check_inside(const char *opt, const char *dir, const char *file, int force);
 /* Claims base (see above): 0, or EXIT_USAGE / EXIT_RUNTIME with the
  * message printed.  The claimed directory is locked (flock) while d lives;
  * with force, so is the old record, and one being written by another

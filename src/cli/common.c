@@ -2,6 +2,7 @@
  * and its data. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
 #include <time.h>
@@ -525,27 +526,131 @@ void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name)
 
 /* ---- record directories ------------------------------------------------------ */
 
-/* What --force may replace: a directory holding nothing but the entries of
- * its kind's record (and temporary files NAME.tmp.PID of atomic writes). */
+/* What --force may replace: a real record of its kind, nothing else.  A
+ * run record holds only the files nnrun writes there (and temporary files
+ * NAME.tmp.PID of atomic writes), all regular files, a spec.yaml that
+ * begins with the resolved-spec header (src/spec/emit.c), and results.json
+ * or checkpoint.nnc; a sweep directory holds sweep.yaml, specs/ (emitted
+ * specs) and runs/ (trial records, each checked as a run record, and their
+ * logs); an --emit directory holds trials.csv and emitted specs. */
+enum rec_kind { REC_RUN = CLI_DIR_RUN, REC_SWEEP = CLI_DIR_SWEEP, REC_EMIT = CLI_DIR_EMIT,
+                REC_TRIAL, REC_RUNS };
 static const char *const record_entries[][8] = {
-    [CLI_DIR_RUN] = {"spec.yaml", "metrics.csv", "checkpoint.nnc", "best.nnw", "model.nnw",
-                     "results.json", "report.html", NULL},
-    [CLI_DIR_SWEEP] = {"sweep.yaml", "specs", "runs", "sweep.csv", "report.html", NULL},
-    [CLI_DIR_EMIT] = {"trials.csv", NULL},
+    [REC_RUN] = {"spec.yaml", "metrics.csv", "checkpoint.nnc", "best.nnw", "model.nnw",
+                 "results.json", "report.html", NULL},
+    [REC_TRIAL] = {"spec.yaml", "metrics.csv", "checkpoint.nnc", "best.nnw", "model.nnw",
+                   "results.json", "report.html", NULL},
+    [REC_SWEEP] = {"sweep.yaml", "specs", "runs", "sweep.csv", "report.html", NULL},
+    [REC_EMIT] = {"trials.csv", NULL},
+    [REC_RUNS] = {NULL},
 };
-static const char *const kind_names[] = {"run record", "sweep directory", "--emit directory"};
+static const char *const kind_names[] = {"run record", "sweep directory", "--emit directory",
+                                         "run record", "sweep directory"};
+#define SPEC_HEADER "# resolved spec: every default filled in, every override applied\n"
 
-static int record_entry(enum cli_dir_kind kind, const char *name)
+static int ends_with(const char *s, const char *tail)
 {
-    for (int i = 0; record_entries[kind][i]; i++)
-        if (!strcmp(name, record_entries[kind][i])) return 1;
+    const size_t l = strlen(s), t = strlen(tail);
+    return l > t && !strcmp(s + l - t, tail);
+}
+
+static int tmp_name(const char *name)
+{
     const char *t = strstr(name, ".tmp.");
-    if (t && t > name && t[5]) {
-        for (t += 5; *t >= '0' && *t <= '9'; t++) {}
-        if (!*t) return 1;
+    if (!t || t == name || !t[5]) return 0;
+    for (t += 5; *t >= '0' && *t <= '9'; t++) {}
+    return !*t;
+}
+
+/* Whether regular file path begins with the resolved-spec header (a
+ * sweep's trial spec: after its line "# trial N of M of the sweep ..."). */
+static int spec_header(const char *path)
+{
+    const int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[8192];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0) return 0;
+    buf[n] = '\0';
+    const char *h = buf;
+    if (!strncmp(h, "# trial ", 8) && strchr(h, '\n')) h = strchr(h, '\n') + 1;
+    return !strncmp(h, SPEC_HEADER, sizeof SPEC_HEADER - 1);
+}
+
+/* 0 if directory path is a record of kind k (top: the one --force names);
+ * else EXIT_USAGE with the message printed (EXIT_RUNTIME if unreadable). */
+static int check_record(const char *opt, const char *top, const char *path, enum rec_kind k)
+{
+    const char *what = kind_names[k == REC_RUNS || k == REC_TRIAL ? REC_SWEEP : k];
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "nnrun: error: %s: %s\n", path, strerror(errno));
+        return EXIT_RUNTIME;
     }
-    const size_t l = strlen(name);
-    return kind == CLI_DIR_EMIT && l > 5 && !strcmp(name + l - 5, ".yaml");
+    int rc = 0, n = 0, spec = 0, result = 0;
+    for (struct dirent *e; !rc && (e = readdir(d));) {
+        const char *name = e->d_name;
+        if (!strcmp(name, ".") || !strcmp(name, "..")) continue;
+        n++;
+        char full[PATH_MAX];
+        struct stat st;
+        errno = ENAMETOOLONG;
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", path, name) >= sizeof full ||
+            lstat(full, &st)) {
+            fprintf(stderr, "nnrun: error: %s/%s: %s\n", path, name, strerror(errno));
+            rc = EXIT_RUNTIME;
+            break;
+        }
+        int known = tmp_name(name);
+        for (int i = 0; !known && record_entries[k][i]; i++)
+            known = !strcmp(name, record_entries[k][i]);
+        const int subdir = k == REC_SWEEP && (!strcmp(name, "runs") || !strcmp(name, "specs"));
+        const int trial = k == REC_RUNS && S_ISDIR(st.st_mode);
+        const int yaml = k == REC_EMIT && ends_with(name, ".yaml");
+        if (k == REC_RUNS) known = known || trial || ends_with(name, ".log");
+        if (k == REC_EMIT) known = known || yaml;
+        if (!known) {
+            fprintf(stderr, "nnrun: error: %s holds '%s', which is not part of a %s; --force "
+                    "replaces a %s and nothing else (remove it yourself, or choose another "
+                    "%s)\n", path, name, what, what, opt);
+            rc = EXIT_USAGE;
+        } else if (subdir || trial) {
+            if (!S_ISDIR(st.st_mode)) {
+                fprintf(stderr, "nnrun: error: %s is not a directory, so %s is not a %s; "
+                        "--force replaces a %s and nothing else\n", full, top, what, what);
+                rc = EXIT_USAGE;
+            } else {
+                rc = check_record(opt, top, full, trial ? REC_TRIAL
+                                  : !strcmp(name, "runs") ? REC_RUNS : REC_EMIT);
+            }
+        } else if (!S_ISREG(st.st_mode)) {
+            fprintf(stderr, "nnrun: error: %s is %s, not a file nnrun wrote, so %s is not a %s; "
+                    "--force replaces a %s and nothing else\n", full,
+                    S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ?
+                    "a symbolic link" : "not a regular file", top, what, what);
+            rc = EXIT_USAGE;
+        } else if ((!strcmp(name, "spec.yaml") && (k == REC_RUN || k == REC_TRIAL)) || yaml) {
+            if (!spec_header(full)) {
+                fprintf(stderr, "nnrun: error: %s was not written by nnrun (it does not begin "
+                        "with the line '# resolved spec: ...'), so %s is not a %s; --force "
+                        "replaces a %s and nothing else\n", full, top, what, what);
+                rc = EXIT_USAGE;
+            }
+            spec = 1;
+        } else if (!strcmp(name, "results.json") || !strcmp(name, "checkpoint.nnc")) {
+            result = 1;
+        }
+    }
+    closedir(d);
+    if (!rc && k == REC_RUN && n && (!spec || !result)) {
+        fprintf(stderr, "nnrun: error: %s holds no complete run record (%s); --force replaces "
+                "the record of a run that finished or was stopped, nothing else (remove it "
+                "yourself, or choose another %s)\n", path, !spec ? "no spec.yaml" :
+                "no checkpoint.nnc or results.json", opt);
+        rc = EXIT_USAGE;
+    }
+    return rc;
 }
 
 static void strip_slashes(char *p)
@@ -571,25 +676,27 @@ int cli_check_out(const char *opt, const char *path, size_t reserve, int force,
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s", path);
     strip_slashes(p);
+    /* a record is a directory of its own, named by its last component */
+    const char *last = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+    if (!strcmp(p, "/") || !strcmp(last, ".") || !strcmp(last, "..")) {
+        fprintf(stderr, "nnrun: error: %s %s: a record goes to a directory of its own, given "
+                "by its name, not '%s'; nothing was written\n", opt, path,
+                !strcmp(p, "/") ? "/" : last);
+        return EXIT_USAGE;
+    }
     for (const char *c = p; *c;) {
         const size_t l = strcspn(c, "/");
-        const int last = !c[l];
-        if (l > (size_t)NAME_MAX - (last ? 24 : 0)) {
+        const int final = !c[l];
+        if (l > (size_t)NAME_MAX - (final ? 24 : 0)) {
             fprintf(stderr, "nnrun: error: %s: the name '%.40s...' is %zu bytes long; the "
                     "system allows %d per name%s; nothing was written\n", opt, c, l, NAME_MAX,
-                    last ? " (less 24 for the -N or staging suffix)" : "");
+                    final ? " (less 24 for the -N or staging suffix)" : "");
             return EXIT_USAGE;
         }
         c += l;
         while (*c == '/') c++;
     }
     if (!force) return 0;
-    const char *last = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
-    if (!strcmp(last, ".") || !strcmp(last, "..")) {
-        fprintf(stderr, "nnrun: error: %s %s: --force replaces a directory given by its name, "
-                "not '%s'\n", opt, p, last);
-        return EXIT_USAGE;
-    }
     struct stat st;
     if (lstat(p, &st)) return 0;   /* nothing to replace */
     if (!S_ISDIR(st.st_mode)) {
@@ -597,21 +704,50 @@ int cli_check_out(const char *opt, const char *path, size_t reserve, int force,
                 "only a %s\n", opt, p, kind_names[kind]);
         return EXIT_USAGE;
     }
-    DIR *d = opendir(p);
-    if (!d) {
-        fprintf(stderr, "nnrun: error: %s: %s\n", p, strerror(errno));
-        return EXIT_RUNTIME;
-    }
+    return check_record(opt, p, p, (enum rec_kind)kind);
+}
+
+int cli_check_inside(const char *opt, const char *dir, const char *file, int force)
+{
+    if (!force || !dir || !file) return 0;
+    char d[PATH_MAX], f[PATH_MAX];
+    if (!realpath(dir, d) || !realpath(file, f)) return 0;   /* no DIR: nothing replaced */
+    const size_t l = strlen(d);
+    if (strncmp(f, d, l) || (f[l] != '/' && strcmp(d, "/"))) return 0;
+    fprintf(stderr, "nnrun: error: %s lies inside %s %s, which --force would replace; copy "
+            "it elsewhere first, or choose another %s; nothing was written\n", file, opt, dir,
+            opt);
+    return EXIT_USAGE;
+}
+
+/* With a sweep's --force: a lock on each trial record in base/runs, so that
+ * none being resumed is replaced.  0, or EXIT_RUNTIME with the message. */
+static int lock_trials(struct cli_dir *d, const char *base)
+{
+    char runs[PATH_MAX];
+    if ((size_t)snprintf(runs, sizeof runs, "%s/runs", base) >= sizeof runs) return 0;
+    DIR *dp = opendir(runs);
+    if (!dp) return 0;
     int rc = 0;
-    for (struct dirent *e; !rc && (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || record_entry(kind, e->d_name))
+    for (struct dirent *e; !rc && (e = readdir(dp));) {
+        char full[PATH_MAX];
+        struct stat st;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            (size_t)snprintf(full, sizeof full, "%s/%s", runs, e->d_name) >= sizeof full ||
+            lstat(full, &st) || !S_ISDIR(st.st_mode))
             continue;
-        fprintf(stderr, "nnrun: error: %s holds '%s', which is not part of a %s; --force "
-                "replaces a %s and nothing else (remove it yourself, or choose another "
-                "%s)\n", p, e->d_name, kind_names[kind], kind_names[kind], opt);
-        rc = EXIT_USAGE;
+        const int fd = nn_dir_lock(full);
+        if (fd < 0) {
+            fprintf(stderr, "nnrun: error: %s: %s\n", full, errno == EBUSY ? "in use by another "
+                    "nnrun process (a resume of this trial?); --force does not replace a sweep "
+                    "while one of its records is being written" : strerror(errno));
+            rc = EXIT_RUNTIME;
+            break;
+        }
+        d->sub_fd = nn_xrealloc(d->sub_fd, (size_t)(d->n_sub + 1) * sizeof *d->sub_fd);
+        d->sub_fd[d->n_sub++] = fd;
     }
-    closedir(d);
+    closedir(dp);
     return rc;
 }
 
@@ -625,30 +761,34 @@ int cli_claim(struct cli_dir *d, const char *base_in, int force, enum cli_dir_ki
     struct stat st;
     if (force && !lstat(base, &st)) {
         const char *opt = kind == CLI_DIR_EMIT ? "--emit" : "--out";
-        int rc = cli_check_out(opt, base, 0, 1, kind);
-        if (rc) return rc;
-        if ((d->old_lock_fd = nn_dir_lock(base)) < 0) {
+        /* locked first, then checked: what is checked is what gets replaced */
+        if (S_ISDIR(st.st_mode) && (d->old_lock_fd = nn_dir_lock(base)) < 0) {
             fprintf(stderr, "nnrun: error: %s: %s\n", base, errno == EBUSY ? "in use by another "
                     "nnrun process; --force does not replace a record being written" :
                     strerror(errno));
             return EXIT_RUNTIME;
         }
+        int rc = cli_check_out(opt, base, 0, 1, kind);
+        if (!rc && kind == CLI_DIR_SWEEP) rc = lock_trials(d, base);
+        if (rc) {
+            cli_release(d);
+            return rc;
+        }
         if (nn_claim_staging(base, d->dir, sizeof d->dir, err, sizeof err)) {
             fprintf(stderr, "nnrun: error: %s\n", err);
-            close(d->old_lock_fd);
-            d->old_lock_fd = -1;
+            cli_release(d);
             return EXIT_RUNTIME;
         }
         snprintf(d->final, sizeof d->final, "%s", base);
-    } else {
-        const int r = nn_claim_dir(base, d->dir, sizeof d->dir, err, sizeof err);
-        if (r < 0) {
-            fprintf(stderr, "nnrun: error: %s\n", err);
-            return EXIT_RUNTIME;
-        }
-        d->renamed = r;
+        d->lock_fd = nn_dir_lock(d->dir);   /* .BASE.new.PID: ours by its name */
+        return 0;
     }
-    d->lock_fd = nn_dir_lock(d->dir);   /* just made: nobody else holds it */
+    const int r = nn_claim_dir(base, d->dir, sizeof d->dir, &d->lock_fd, err, sizeof err);
+    if (r < 0) {
+        fprintf(stderr, "nnrun: error: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    d->renamed = r;
     return 0;
 }
 
@@ -664,8 +804,13 @@ int cli_place(struct cli_dir *d, char *err, size_t n_err)
 void cli_release(struct cli_dir *d)
 {
     if (d->final[0]) nn_remove_tree(d->dir);   /* never placed: the old record stays */
+    d->final[0] = '\0';
     if (d->lock_fd >= 0) close(d->lock_fd);
     if (d->old_lock_fd >= 0) close(d->old_lock_fd);
+    for (int i = 0; i < d->n_sub; i++) close(d->sub_fd[i]);
+    free(d->sub_fd);
+    d->sub_fd = NULL;
+    d->n_sub = 0;
     d->lock_fd = d->old_lock_fd = -1;
 }
 

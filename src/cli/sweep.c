@@ -1059,12 +1059,19 @@ int cmd_sweep(int argc, char **argv, int first)
                 "--out\n");
         return EXIT_USAGE;
     }
+    /* paths that cannot be made are refused before anything is read */
+    int rc = 0;
+    if ((c.out && ((rc = cli_check_out("--out", c.out, 256, c.force, CLI_DIR_SWEEP)) ||
+                   (rc = cli_check_inside("--out", c.out, c.pos[0], c.force)))) ||
+        (c.emit && ((rc = cli_check_out("--emit", c.emit, 256, c.force, CLI_DIR_EMIT)) ||
+                    (rc = cli_check_inside("--emit", c.emit, c.pos[0], c.force)))))
+        return rc;
     struct sweep sw;
     if (parse_sweep(c.pos[0], &sw)) {
         sweep_free(&sw);
         return EXIT_USAGE;
     }
-    int rc = EXIT_USAGE;
+    rc = EXIT_USAGE;
     const double count = count_trials(&sw);
     if (count > c.max_runs) {
         fprintf(stderr, "%s: error: the sweep expands to %.0f runs, more than --max-runs %d; "
@@ -1072,11 +1079,6 @@ int cmd_sweep(int argc, char **argv, int first)
                 c.max_runs);
         goto out;
     }
-    /* paths that cannot be made are refused before anything is written */
-    if ((c.out && (rc = cli_check_out("--out", c.out, 256, c.force, CLI_DIR_SWEEP))) ||
-        (c.emit && (rc = cli_check_out("--emit", c.emit, 256, c.force, CLI_DIR_EMIT))))
-        goto out;
-    rc = EXIT_USAGE;
     if (c.emit && !c.force && nonempty_dir(c.emit)) {
         fprintf(stderr, "nnrun: error: %s exists and is not empty; choose another directory "
                 "or add --force to replace it\n", c.emit);

@@ -269,6 +269,27 @@ int cmd_train(int argc, char **argv, int first)
         else if (!access(spec_buf, F_OK)) {
             fprintf(stderr, "nnrun: error: %s: %s\n", spec_buf, why);
             return EXIT_USAGE;
+        } else if (errno == ENOENT) {
+            /* leftovers of a killed write go first (under the lock, so never
+             * a live run's); a record with no spec and no checkpoint is of a
+             * run stopped before it got started, and is called that */
+            char ck[PATH_MAX + 16];
+            snprintf(ck, sizeof ck, "%s/checkpoint.nnc", c.resume);
+            const int lock = nn_dir_lock(c.resume), lock_errno = errno;
+            if (lock >= 0) nn_remove_stale_tmp(c.resume);
+            if (lock < 0 && lock_errno == EBUSY) {
+                fprintf(stderr, "nnrun: error: %s: in use by another nnrun process (a run or "
+                        "resume of it is going on)\n", c.resume);
+                return EXIT_RUNTIME;
+            }
+            if (lock >= 0 && access(ck, F_OK)) {
+                fprintf(stderr, "nnrun: error: %s: no such file: the record holds no spec: the "
+                        "run was stopped before it got started, so there is nothing to resume "
+                        "(start it again with nnrun SPEC --out %s)\n", spec_buf, c.resume);
+                close(lock);
+                return EXIT_USAGE;
+            }
+            if (lock >= 0) close(lock);
         }
     }
     if (!spec_path) {
@@ -289,6 +310,7 @@ int cmd_train(int argc, char **argv, int first)
     }
     /* a path that cannot be a record is refused before anything is read */
     int rc = c.out ? cli_check_out("--out", c.out, 64, c.force, CLI_DIR_RUN) : 0;
+    if (!rc) rc = cli_check_inside("--out", c.out, spec_path, c.force);
     if (rc) return rc;
     struct nn_spec *s;
     struct nn_graph g;

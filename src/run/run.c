@@ -315,6 +315,31 @@ static int checkpoint(struct paths *p, const struct nn_run_opts *o, struct nn_ru
     return 0;
 }
 
+/* err about a file of the staging directory, as the user knows it: the
+ * record's own path (final) in place of the staging one, and no word of a
+ * "previous" staging file (the caller says that the old record is
+ * unchanged). */
+static void name_final(char *err, size_t n_err, const char *staging, const char *final)
+{
+    if (strstr(err, " in its place: ") || strstr(err, ": cannot move it aside: "))
+        return;   /* the swap itself failed (nn_dir_replace): both names are meant */
+    char in[2048], *prev = strstr(err, "; the previous ");
+    if (prev) *prev = '\0';
+    snprintf(in, sizeof in, "%s", err);
+    const size_t ls = strlen(staging);
+    size_t k = 0;
+    for (const char *c = in; *c && k + 1 < n_err;) {
+        if (ls && !strncmp(c, staging, ls)) {
+            k += (size_t)snprintf(err + k, n_err - k, "%s", final);
+            if (k >= n_err) k = n_err - 1;
+            c += ls;
+        } else {
+            err[k++] = *c++;
+        }
+    }
+    err[k] = '\0';
+}
+
 int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset *train,
            const struct nn_dataset *val, const struct nn_dataset *test,
            const struct nn_run_opts *o, struct nn_run_result *r, char *err, size_t n_err)
@@ -463,6 +488,7 @@ int nn_run(struct nn_graph *g, const struct nn_spec *s, const struct nn_dataset 
         goto out;
     r->status = 0;
 out:
+    if (r->status < 0 && o->final_dir && !r->placed) name_final(err, n_err, o->dir, o->final_dir);
     r->seconds = nn_now() - t0;
     nn_trainer_free(&t);
     free(best_params);

@@ -19,7 +19,8 @@
 /* Test hooks (not for users): NAME=MS in the environment sleeps MS
  * milliseconds at a point where a race or a kill is to be made likely:
  * NNRUN_TEST_CLAIM_DELAY_MS between choosing a directory name and
- * claiming it; NNRUN_TEST_WRITE_DELAY_MS after an atomic write's data is
+ * claiming it; NNRUN_TEST_LOCK_DELAY_MS between a claim's mkdir and its
+ * flock; NNRUN_TEST_WRITE_DELAY_MS after an atomic write's data is
  * on disk under its temporary name, before the rename. */
 static void test_delay(const char *var)
 {
@@ -223,29 +224,77 @@ static void parent_of(const char *path, char *out, size_t n)
     else snprintf(out, n, "%.*s", (int)(slash - path), path);
 }
 
-int nn_claim_dir(const char *base, char *out, size_t n_out, char *err, size_t n_err)
+/* .NAME.WHAT.PID beside path: the name of a claim or staging directory */
+static int staging_name(const char *path, long pid, const char *what, char *out, size_t n);
+static void remove_stale_staging(const char *path);
+
+int nn_claim_dir(const char *base, char *out, size_t n_out, int *lock_fd, char *err,
+                 size_t n_err)
 {
-    char parent[PATH_MAX];
-    if (strlen(base) >= sizeof parent) {
+    char parent[PATH_MAX], hidden[PATH_MAX];
+    *lock_fd = -1;
+    if (strlen(base) >= sizeof parent ||
+        staging_name(base, (long)getpid(), "claim", hidden, sizeof hidden)) {
         snprintf(err, n_err, "%s: path too long", base);
         return -1;
     }
     parent_of(base, parent, sizeof parent);
     if (nn_mkdirs(parent, err, n_err)) return -1;
-    for (int i = 1; i < 10000; i++) {
+    /* the directory is made and locked under a hidden name, then renamed to
+     * its own without replacing anything: it is never seen unlocked */
+    remove_stale_staging(base);
+    nn_remove_tree(hidden);
+    int fd = -1, exchange = 1;
+    if (mkdir(hidden, 0755)) {
+        snprintf(err, n_err, "%s: cannot create directory: %s", hidden, strerror(errno));
+        return -1;
+    }
+    test_delay("NNRUN_TEST_LOCK_DELAY_MS");
+    if ((fd = nn_dir_lock(hidden)) < 0) {
+        snprintf(err, n_err, "%s: cannot lock: %s", hidden, strerror(errno));
+        rmdir(hidden);
+        return -1;
+    }
+    int i;
+    for (i = 1; i < 10000; i++) {
         int k = i == 1 ? snprintf(out, n_out, "%s", base) : snprintf(out, n_out, "%s-%d", base, i);
         if (k < 0 || (size_t)k >= n_out) {
             snprintf(err, n_err, "%s: path too long", base);
-            return -1;
+            break;
         }
         test_delay("NNRUN_TEST_CLAIM_DELAY_MS");
-        if (!mkdir(out, 0755)) return i > 1;   /* ours: nobody else's mkdir succeeded */
-        if (errno != EEXIST) {
+        if (exchange) {
+            if (!renameat2(AT_FDCWD, hidden, AT_FDCWD, out, RENAME_NOREPLACE)) {
+                *lock_fd = fd;   /* ours: nobody else's rename or mkdir made it */
+                return i > 1;
+            }
+            if (errno == EEXIST) continue;
+            if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+                snprintf(err, n_err, "%s: cannot create directory: %s", out, strerror(errno));
+                break;
+            }
+            /* no RENAME_NOREPLACE here: mkdir, then lock; a lock that fails
+             * means another process took the directory first */
+            close(fd);
+            fd = -1;
+            rmdir(hidden);
+            exchange = 0;
+        }
+        if (mkdir(out, 0755)) {
+            if (errno == EEXIST) continue;
             snprintf(err, n_err, "%s: cannot create directory: %s", out, strerror(errno));
             return -1;
         }
+        test_delay("NNRUN_TEST_LOCK_DELAY_MS");
+        if ((*lock_fd = nn_dir_lock(out)) >= 0) return i > 1;
     }
-    snprintf(err, n_err, "%s: no free directory name (tried %s-2 to %s-9999)", base, base, base);
+    if (exchange) {
+        close(fd);
+        rmdir(hidden);
+    }
+    if (i == 10000)
+        snprintf(err, n_err, "%s: no free directory name (tried %s-2 to %s-9999)", base, base,
+                 base);
     return -1;
 }
 
@@ -262,7 +311,6 @@ int nn_remove_tree(const char *path)
     return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* .NAME.new.PID beside path: the name of a staging directory */
 static int staging_name(const char *path, long pid, const char *what, char *out, size_t n)
 {
     const char *slash = strrchr(path, '/');
@@ -272,7 +320,8 @@ static int staging_name(const char *path, long pid, const char *what, char *out,
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
-/* Removes .NAME.new.PID and .NAME.old.PID beside path whose process is gone. */
+/* Removes .NAME.new.PID, .NAME.old.PID and .NAME.claim.PID beside path
+ * whose process is gone. */
 static void remove_stale_staging(const char *path)
 {
     char parent[PATH_MAX], name[NAME_MAX + 1];
@@ -286,10 +335,12 @@ static void remove_stale_staging(const char *path)
         const char *s = e->d_name;
         if (s[0] != '.' || strncmp(s + 1, name, l) || s[1 + l] != '.') continue;
         s += 2 + l;
-        if (strncmp(s, "new.", 4) && strncmp(s, "old.", 4)) continue;
+        const size_t w = !strncmp(s, "new.", 4) || !strncmp(s, "old.", 4) ? 4
+                         : !strncmp(s, "claim.", 6) ? 6 : 0;
+        if (!w) continue;
         char *end;
-        const long pid = strtol(s + 4, &end, 10);
-        if (end == s + 4 || *end || pid <= 0) continue;
+        const long pid = strtol(s + w, &end, 10);
+        if (end == s + w || *end || pid <= 0) continue;
         if (pid != (long)getpid() && !(kill((pid_t)pid, 0) && errno == ESRCH)) continue;
         char full[PATH_MAX];
         if ((size_t)snprintf(full, sizeof full, "%s/%s", parent, e->d_name) < sizeof full)
