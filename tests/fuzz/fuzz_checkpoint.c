@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "memfile.h"
 #include "nnrun/checkpoint.h"
 
 #define MAX_PARAMS (1u << 20)
@@ -38,20 +39,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    fd_in = memfd_create("fuzz_checkpoint_in", 0);
-    if (fd_in < 0) abort();
-    snprintf(path_in, sizeof path_in, "/proc/self/fd/%d", fd_in);
+    fd_in = memfile_open("fuzz_checkpoint_in", path_in, sizeof path_in);
     return 0;
-}
-
-static void put_file(int fd, const uint8_t *data, size_t size)
-{
-    if (ftruncate(fd, 0) != 0) abort();
-    for (size_t off = 0; off < size;) {
-        ssize_t w = pwrite(fd, data + off, size - off, (off_t)off);
-        if (w <= 0) abort();
-        off += (size_t)w;
-    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err[0] = '\0';
     int rc = nn_ckpt_decode(buf, size, MAX_PARAMS, &c, err, sizeof err);
     /* the bounded file reader agrees with the decoder */
-    put_file(fd_in, buf, size);
+    memfile_put(fd_in, buf, size);
     free(buf);
     char ferr[1024] = "";
     const int frc = nn_ckpt_read(path_in, MAX_PARAMS, &again, ferr, sizeof ferr);

@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "memfile.h"
 #include "nnrun/data.h"
 
 static int fd_in = -1, fd_aux = -1;
@@ -31,34 +32,13 @@ static char path_in[64], path_aux[64];
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int open_memfd(const char *name, char *path, size_t n)
-{
-    int fd = memfd_create(name, 0);
-    if (fd < 0) {
-        perror("memfd_create");
-        abort();
-    }
-    snprintf(path, n, "/proc/self/fd/%d", fd);
-    return fd;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    fd_in = open_memfd("fuzz_csv_in", path_in, sizeof path_in);
-    fd_aux = open_memfd("fuzz_csv_aux", path_aux, sizeof path_aux);
+    fd_in = memfile_open("fuzz_csv_in", path_in, sizeof path_in);
+    fd_aux = memfile_open("fuzz_csv_aux", path_aux, sizeof path_aux);
     return 0;
-}
-
-static void put_file(int fd, const void *data, size_t size)
-{
-    if (ftruncate(fd, 0) != 0) abort();
-    for (size_t off = 0; off < size;) {
-        ssize_t w = pwrite(fd, (const uint8_t *)data + off, size - off, (off_t)off);
-        if (w <= 0) abort();
-        off += (size_t)w;
-    }
 }
 
 static void check_message(const char *err, size_t n)
@@ -85,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int label_column = (int)((data[1] & 15) % (pixels + 2));
     const uint64_t limit = (uint64_t)(data[1] >> 4) * 64;
     char err[512];
-    put_file(fd_in, data + 2, size - 2);
+    memfile_put(fd_in, data + 2, size - 2);
 
     /* 1 */
     struct nn_dataset ds;
@@ -109,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             text[len++] = '\n';
         }
-        put_file(fd_aux, text, len);
+        memfile_put(fd_aux, text, len);
         free(text);
         struct nn_dataset back;
         if (nn_csv_load(&back, path_aux, label_column, header, h, w, c, classes, err,

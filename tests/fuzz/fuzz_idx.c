@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "memfile.h"
 #include "nnrun/data.h"
 
 #define MAX_RANK 255
@@ -32,34 +33,13 @@ static char path_in[64], path_aux[64];
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int open_memfd(const char *name, char *path, size_t n)
-{
-    int fd = memfd_create(name, 0);
-    if (fd < 0) {
-        perror("memfd_create");
-        abort();
-    }
-    snprintf(path, n, "/proc/self/fd/%d", fd);
-    return fd;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    fd_in = open_memfd("fuzz_idx_in", path_in, sizeof path_in);
-    fd_aux = open_memfd("fuzz_idx_aux", path_aux, sizeof path_aux);
+    fd_in = memfile_open("fuzz_idx_in", path_in, sizeof path_in);
+    fd_aux = memfile_open("fuzz_idx_aux", path_aux, sizeof path_aux);
     return 0;
-}
-
-static void put_file(int fd, const uint8_t *data, size_t size)
-{
-    if (ftruncate(fd, 0) != 0) abort();
-    for (size_t off = 0; off < size;) {
-        ssize_t w = pwrite(fd, data + off, size - off, (off_t)off);
-        if (w <= 0) abort();
-        off += (size_t)w;
-    }
 }
 
 static size_t payload_bytes(const uint32_t *dims, int rank)
@@ -76,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rank;
     uint32_t dims[MAX_RANK];
 
-    put_file(fd_in, data, size);
+    memfile_put(fd_in, data, size);
     if (nn_idx_read(path_in, &buf, &rank, dims, MAX_RANK, err, sizeof err)) {
         if (!memchr(err, '\0', sizeof err)) abort();   /* the message is always terminated */
         return 0;
