@@ -74,6 +74,9 @@ static int weights_belong(const struct cli *c, const char *spec_path, const stru
     }
     struct nn_spec *base = NULL;
     uint64_t base_hash = 0;
+    /* models[i]: the model of spec_path with the first i overrides, kept
+     * from the search below for the check after it (NULL: did not load) */
+    char *models[CLI_MAX_SETS + 1] = {0};
     int k = c->n_sets - 1;   /* all n_sets were tried: hash != mine */
     for (; k >= 0; k--) {
         struct nn_spec *t = load_quiet(spec_path, c->sets, k);
@@ -83,9 +86,11 @@ static int weights_belong(const struct cli *c, const char *spec_path, const stru
             base = t;
             break;
         }
+        if (t) models[k] = model_of(t);
         nn_spec_free(t);
     }
     if (!base) {
+        for (int i = 0; i < c->n_sets; i++) free(models[i]);
         fprintf(stderr, "nnrun: error: %s: was written for a spec with hash %016llx; %s has "
                 "hash %016llx with the --set overrides, %016llx without, and none of the "
                 "first overrides alone gives it: the weights belong to another spec (give the "
@@ -97,16 +102,17 @@ static int weights_belong(const struct cli *c, const char *spec_path, const stru
     /* the file is spec_path's with the first k overrides: each later one in
      * turn must leave its model */
     int rc = -1;
-    char *want = model_of(base), *now = NULL;
+    char *want = model_of(base);
     int j = k;
     for (; j < c->n_sets; j++) {
-        struct nn_spec *t = load_quiet(spec_path, c->sets, j + 1);
-        now = t ? model_of(t) : NULL;
-        nn_spec_free(t);
-        const int same = now && !strcmp(now, want);
-        free(now);
-        if (!same) break;
+        if (j + 1 == c->n_sets) {   /* the one spec the search did not load */
+            struct nn_spec *t = load_quiet(spec_path, c->sets, j + 1);
+            models[j + 1] = t ? model_of(t) : NULL;
+            nn_spec_free(t);
+        }
+        if (!models[j + 1] || strcmp(models[j + 1], want)) break;
     }
+    for (int i = k + 1; i <= c->n_sets; i++) free(models[i]);
     if (j == c->n_sets) {
         rc = 0;
     } else {

@@ -345,23 +345,28 @@ int nn_ckpt_decode(const uint8_t *buf, size_t len, uint64_t max_params, struct n
 
 /* Opens path and checks its header against its size and max_params, the
  * payload unread: fd, the size and the header's fields in c; -1 with err
- * (the path not included). */
+ * as "PATH: why". */
 static int open_checked(const char *path, uint64_t max_params, struct nn_ckpt *c, uint64_t *size,
                         char *err, size_t n_err)
 {
     memset(c, 0, sizeof *c);
-    int fd = nn_open_regular(path, 0, size, err, n_err);
-    if (fd < 0) return -1;
+    char why[256];
+    int fd = nn_open_regular(path, 0, size, why, sizeof why);
+    if (fd < 0) {
+        snprintf(err, n_err, "%s: %s", path, why);
+        return -1;
+    }
     uint8_t h[NN_CKPT_HEADER];
     const size_t avail = *size < NN_CKPT_HEADER ? (size_t)*size : NN_CKPT_HEADER;
     uint64_t raw_len;
     size_t header = 0;
-    int bad = nn_read_full(fd, h, avail, err, n_err) ||
-              decode_frame(h, avail, *size, c, &header, err, n_err) ||
-              decode_fields(h, *size, header, max_params, c, &raw_len, err, n_err);
+    int bad = nn_read_full(fd, h, avail, why, sizeof why) ||
+              decode_frame(h, avail, *size, c, &header, why, sizeof why) ||
+              decode_fields(h, *size, header, max_params, c, &raw_len, why, sizeof why);
     if (bad) {
         close(fd);
         memset(c, 0, sizeof *c);
+        snprintf(err, n_err, "%s: %s", path, why);
         return -1;
     }
     return fd;
@@ -371,12 +376,8 @@ int nn_ckpt_read_header(const char *path, uint64_t max_params, struct nn_ckpt *c
                         size_t n_err)
 {
     uint64_t size;
-    char why[256];
-    int fd = open_checked(path, max_params, c, &size, why, sizeof why);
-    if (fd < 0) {
-        snprintf(err, n_err, "%s: %s", path, why);
-        return -1;
-    }
+    int fd = open_checked(path, max_params, c, &size, err, n_err);
+    if (fd < 0) return -1;
     close(fd);
     return 0;
 }
@@ -385,12 +386,9 @@ int nn_ckpt_read(const char *path, uint64_t max_params, struct nn_ckpt *c, char 
                  size_t n_err)
 {
     uint64_t size;
+    int fd = open_checked(path, max_params, c, &size, err, n_err);
+    if (fd < 0) return -1;
     char why[256];
-    int fd = open_checked(path, max_params, c, &size, why, sizeof why);
-    if (fd < 0) {
-        snprintf(err, n_err, "%s: %s", path, why);
-        return -1;
-    }
     /* the header's sizes fit the file and the model: only now the buffer,
      * of the size seen at open (a file growing meanwhile is not read on) */
     uint8_t *buf = malloc((size_t)size);
