@@ -115,6 +115,9 @@ int nn_remove_tree(const char *path);
 /* An exclusive flock(2) on directory dir, held while the returned fd stays
  * open; -1 with errno EBUSY when another process holds it. */
 int nn_dir_lock(const char *dir);
+/* Whether name is NAME.tmp.PID, an atomic write's temporary file (NAME
+ * not empty, PID digits). */
+int nn_is_tmp_name(const char *name);
 /* Removes the temporary files NAME.tmp.PID that an atomic write killed
  * before its rename left in dir; returns how many. */
 int nn_remove_stale_tmp(const char *dir);

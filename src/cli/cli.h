@@ -114,6 +114,8 @@ void cli_sb_put(struct cli_sb *b, const char *fmt, ...) __attribute__((format(pr
 /* ",field" appended to b, quoted when it holds a comma, a quote or a newline. */
 void cli_csv_field(struct cli_sb *b, const char *s);
 
+/* Drops trailing slashes from path p ("/" stays "/"). */
+void cli_strip_slashes(char *p);
 /* runs/PREFIX-NAME-YYYYmmddTHHMMSSZ, the name made safe for a path. */
 void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name);
 /* ---- record directories (common.c) -----------------------------------------

@@ -535,11 +535,11 @@ void cli_default_dir(char *buf, size_t n, const char *prefix, const char *name)
  * logs); an --emit directory holds trials.csv and emitted specs. */
 enum rec_kind { REC_RUN = CLI_DIR_RUN, REC_SWEEP = CLI_DIR_SWEEP, REC_EMIT = CLI_DIR_EMIT,
                 REC_TRIAL, REC_RUNS };
+#define RUN_ENTRIES {"spec.yaml", "metrics.csv", "checkpoint.nnc", "best.nnw", "model.nnw", \
+                     "results.json", "report.html", NULL}
 static const char *const record_entries[][8] = {
-    [REC_RUN] = {"spec.yaml", "metrics.csv", "checkpoint.nnc", "best.nnw", "model.nnw",
-                 "results.json", "report.html", NULL},
-    [REC_TRIAL] = {"spec.yaml", "metrics.csv", "checkpoint.nnc", "best.nnw", "model.nnw",
-                   "results.json", "report.html", NULL},
+    [REC_RUN] = RUN_ENTRIES,
+    [REC_TRIAL] = RUN_ENTRIES,
     [REC_SWEEP] = {"sweep.yaml", "specs", "runs", "sweep.csv", "report.html", NULL},
     [REC_EMIT] = {"trials.csv", NULL},
     [REC_RUNS] = {NULL},
@@ -552,14 +552,6 @@ static int ends_with(const char *s, const char *tail)
 {
     const size_t l = strlen(s), t = strlen(tail);
     return l > t && !strcmp(s + l - t, tail);
-}
-
-static int tmp_name(const char *name)
-{
-    const char *t = strstr(name, ".tmp.");
-    if (!t || t == name || !t[5]) return 0;
-    for (t += 5; *t >= '0' && *t <= '9'; t++) {}
-    return !*t;
 }
 
 /* Whether regular file path begins with the resolved-spec header (a
@@ -602,7 +594,7 @@ static int check_record(const char *opt, const char *top, const char *path, enum
             rc = EXIT_RUNTIME;
             break;
         }
-        int known = tmp_name(name);
+        int known = nn_is_tmp_name(name);
         for (int i = 0; !known && record_entries[k][i]; i++)
             known = !strcmp(name, record_entries[k][i]);
         const int subdir = k == REC_SWEEP && (!strcmp(name, "runs") || !strcmp(name, "specs"));
@@ -653,7 +645,7 @@ static int check_record(const char *opt, const char *top, const char *path, enum
     return rc;
 }
 
-static void strip_slashes(char *p)
+void cli_strip_slashes(char *p)
 {
     for (size_t l = strlen(p); l > 1 && p[l - 1] == '/'; l--) p[l - 1] = '\0';
 }
@@ -675,7 +667,7 @@ int cli_check_out(const char *opt, const char *path, size_t reserve, int force,
     }
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s", path);
-    strip_slashes(p);
+    cli_strip_slashes(p);
     /* a record is a directory of its own, named by its last component */
     const char *last = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
     if (!strcmp(p, "/") || !strcmp(last, ".") || !strcmp(last, "..")) {
@@ -757,7 +749,7 @@ int cli_claim(struct cli_dir *d, const char *base_in, int force, enum cli_dir_ki
     memset(d, 0, sizeof *d);
     d->lock_fd = d->old_lock_fd = -1;
     snprintf(base, sizeof base, "%s", base_in);
-    strip_slashes(base);
+    cli_strip_slashes(base);
     struct stat st;
     if (force && !lstat(base, &st)) {
         const char *opt = kind == CLI_DIR_EMIT ? "--emit" : "--out";

@@ -699,11 +699,6 @@ static int nonempty_dir(const char *path)
 }
 
 
-static void strip_slashes(char *p)
-{
-    for (size_t l = strlen(p); l > 1 && p[l - 1] == '/'; l--) p[l - 1] = '\0';
-}
-
 /* --emit DIR: the specs and trials.csv, and how to run them elsewhere.
  * DIR is made with one mkdir, or, if it exists and is empty, taken with a
  * lock (flock) held while writing, so two sweeps never write into one
@@ -714,7 +709,7 @@ static int emit(const struct cli *c, const struct sweep *sw, char **texts, int w
 {
     char base[PATH_MAX], err[PATH_MAX + 256];
     snprintf(base, sizeof base, "%s", c->emit);
-    strip_slashes(base);
+    cli_strip_slashes(base);
     struct cli_dir d = {.lock_fd = -1, .old_lock_fd = -1};
     struct stat st;
     int rc = 0;
@@ -956,7 +951,7 @@ static int make_sweep_dir(const struct cli *c, const struct sweep *sw, char **te
     char base[PATH_MAX], sub[PATH_MAX], err[PATH_MAX + 256];
     if (c->out) snprintf(base, sizeof base, "%s", c->out);
     else cli_default_dir(base, sizeof base, "sweep-", sw->name);
-    strip_slashes(base);
+    cli_strip_slashes(base);
     int rc = cli_claim(d, base, c->force, CLI_DIR_SWEEP);
     if (rc) return rc;
     if (d->renamed) printf("note: %s exists; this sweep goes to %s\n", base, d->dir);

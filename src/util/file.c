@@ -224,6 +224,13 @@ static void parent_of(const char *path, char *out, size_t n)
     else snprintf(out, n, "%.*s", (int)(slash - path), path);
 }
 
+/* Whether renameat2 failed with e because this file system (or kernel)
+ * has no RENAME_NOREPLACE / RENAME_EXCHANGE: then plain renames are used. */
+static int no_rename2(int e)
+{
+    return e == EINVAL || e == ENOSYS || e == ENOTSUP;
+}
+
 /* .NAME.WHAT.PID beside path: the name of a claim or staging directory */
 static int staging_name(const char *path, long pid, const char *what, char *out, size_t n);
 static void remove_stale_staging(const char *path);
@@ -269,7 +276,7 @@ int nn_claim_dir(const char *base, char *out, size_t n_out, int *lock_fd, char *
                 return i > 1;
             }
             if (errno == EEXIST) continue;
-            if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+            if (!no_rename2(errno)) {
                 snprintf(err, n_err, "%s: cannot create directory: %s", out, strerror(errno));
                 break;
             }
@@ -369,7 +376,7 @@ int nn_dir_replace(const char *fresh, const char *old, char *err, size_t n_err)
         nn_remove_tree(fresh);   /* now the old record */
         return 0;
     }
-    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+    if (!no_rename2(errno)) {
         snprintf(err, n_err, "%s: cannot put %s in its place: %s", old, fresh, strerror(errno));
         return -1;
     }
@@ -402,17 +409,21 @@ int nn_dir_lock(const char *dir)
     return fd;
 }
 
+int nn_is_tmp_name(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t || t == name || !t[5]) return 0;
+    for (t += 5; *t >= '0' && *t <= '9'; t++) {}
+    return !*t;
+}
+
 int nn_remove_stale_tmp(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) return 0;
     int n = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        const char *t = strstr(e->d_name, ".tmp.");
-        if (!t || t == e->d_name) continue;
-        t += 5;
-        while (*t >= '0' && *t <= '9') t++;
-        if (*t || t[-1] == '.') continue;
+        if (!nn_is_tmp_name(e->d_name)) continue;
         char full[PATH_MAX];
         struct stat st;
         if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full &&
